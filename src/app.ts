@@ -1,0 +1,47 @@
+// Assembles a running optgraph: configuration → database (migrated) → bootstrap organization →
+// HTTP server. Used by the entry point and by tests, which start it on port 0.
+import type { PGlite } from "@electric-sql/pglite";
+import type { Config } from "./config.ts";
+import { openDatabase, type Database } from "./db/client.ts";
+import { startServer, type OptgraphServer } from "./http/server.ts";
+import { bootstrapOrganization, type Bootstrap } from "./services/organizations.ts";
+import type { Runtime } from "./services/runtime.ts";
+
+export interface App {
+  readonly config: Config;
+  readonly db: Database;
+  readonly runtime: Runtime;
+  readonly server: OptgraphServer;
+  readonly bootstrap: Bootstrap;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** an already open embedded database (tests share one per worker) */
+  pglite?: PGlite;
+  logError?: (error: unknown) => void;
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const db = await openDatabase(config.database, { pglite: options.pglite });
+  try {
+    const bootstrap = await bootstrapOrganization(db.prisma, config.adminKey);
+    const runtime: Runtime = { prisma: db.prisma, config };
+    const server = await startServer(runtime, db, {
+      host: config.host,
+      port: config.port,
+      shutdownGraceMs: config.shutdownGraceMs,
+      logError: options.logError ?? ((error) => console.error("unexpected error:", error)),
+    });
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await server.close();
+        await db.close();
+      })());
+    return { config, db, runtime, server, bootstrap, stop };
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}

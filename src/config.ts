@@ -1,0 +1,121 @@
+// Environment variables turned into one typed configuration object. A bad value stops start-up
+// with one line naming the variable and what is wrong with it.
+
+export type DatabaseConfig =
+  | { kind: "pglite"; dataDir: string }
+  | {
+      kind: "postgres";
+      url: string;
+      poolMax: number;
+      connectTimeoutMs: number;
+      statementTimeoutMs: number;
+      idleTimeoutMs: number;
+    };
+
+export interface Config {
+  env: "development" | "production" | "test";
+  host: string;
+  port: number;
+  database: DatabaseConfig;
+  /** bootstrap ADMIN key for the first organization; random and printed once when unset */
+  adminKey: string | undefined;
+  /** region used to read phone numbers written without a country code */
+  defaultRegion: string;
+  /** how long a double opt-in may stay PENDING before it expires */
+  pendingTtlHours: number;
+  /** base URL Twilio signs webhook requests with, when the service sits behind a proxy */
+  publicUrl: string | undefined;
+  twilioAuthToken: string | undefined;
+  redisUrl: string | undefined;
+  /** GraphiQL, introspection and field suggestions */
+  exposeSchema: boolean;
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`configuration: ${variable} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function urlVar(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, "is not a valid URL");
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(" or ")}, got ${url.protocol}`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV ?? "development";
+  if (nodeEnv !== "development" && nodeEnv !== "production" && nodeEnv !== "test") {
+    throw new ConfigError("NODE_ENV", `must be development, production or test, got "${nodeEnv}"`);
+  }
+  const databaseUrl = urlVar(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
+  const database: DatabaseConfig = databaseUrl
+    ? {
+        kind: "postgres",
+        url: databaseUrl,
+        poolMax: intVar(env, "DB_POOL_MAX", 10, 1, 1000),
+        connectTimeoutMs: intVar(env, "DB_CONNECT_TIMEOUT_MS", 5000, 100, 600_000),
+        statementTimeoutMs: intVar(env, "DB_STATEMENT_TIMEOUT_MS", 15_000, 100, 3_600_000),
+        idleTimeoutMs: intVar(env, "DB_IDLE_TIMEOUT_MS", 30_000, 100, 3_600_000),
+      }
+    : { kind: "pglite", dataDir: env.OPTGRAPH_DATA_DIR || ".optgraph/db" };
+
+  const adminKey = env.OPTGRAPH_ADMIN_KEY || undefined;
+  if (adminKey !== undefined && adminKey.length < 16) {
+    throw new ConfigError("OPTGRAPH_ADMIN_KEY", "must be at least 16 characters long");
+  }
+  const defaultRegion = (env.OPTGRAPH_DEFAULT_REGION || "US").toUpperCase();
+  if (!/^[A-Z]{2}$/.test(defaultRegion)) {
+    throw new ConfigError(
+      "OPTGRAPH_DEFAULT_REGION",
+      `must be a two-letter country code, got "${defaultRegion}"`,
+    );
+  }
+
+  return {
+    env: nodeEnv,
+    host: env.HOST || "0.0.0.0",
+    port: intVar(env, "PORT", 4000, 0, 65535),
+    database,
+    adminKey,
+    defaultRegion,
+    pendingTtlHours: intVar(env, "OPTGRAPH_PENDING_TTL_HOURS", 72, 1, 24 * 365),
+    publicUrl: urlVar(env, "OPTGRAPH_PUBLIC_URL", ["http:", "https:"]),
+    twilioAuthToken: env.TWILIO_AUTH_TOKEN || undefined,
+    redisUrl: urlVar(env, "REDIS_URL", ["redis:", "rediss:"]),
+    exposeSchema: boolVar(env, "OPTGRAPH_EXPOSE_SCHEMA", nodeEnv !== "production"),
+    shutdownGraceMs: intVar(env, "OPTGRAPH_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+  };
+}

@@ -1,0 +1,125 @@
+// The database the service runs on: embedded PGlite in a data directory by default, or PostgreSQL
+// through a bounded node-postgres pool when DATABASE_URL is set. Both speak through a Prisma
+// driver adapter, so the rest of the service never knows which one it has.
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { DatabaseConfig } from "../config.ts";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import { applyMigrations } from "./migrate.ts";
+
+export type Prisma = PrismaClient;
+
+export interface Database {
+  readonly kind: "pglite" | "postgres";
+  readonly prisma: PrismaClient;
+  /** the PostgreSQL pool (PostgreSQL only), for gauges and LISTEN connections */
+  readonly pool: pg.Pool | undefined;
+  /** the embedded database (PGlite only) */
+  readonly pglite: PGlite | undefined;
+  /** resolves when the database answers a trivial query */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseUnavailableError";
+  }
+}
+
+/** A connection string with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+export interface OpenOptions {
+  /** apply committed migrations before returning (default true) */
+  migrate?: boolean;
+  /** use this PGlite instance instead of opening the configured data directory */
+  pglite?: PGlite;
+}
+
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: OpenOptions = {},
+): Promise<Database> {
+  const migrate = options.migrate ?? true;
+  if (config.kind === "pglite") {
+    const ownsPglite = !options.pglite;
+    let pglite = options.pglite;
+    if (!pglite) {
+      if (!config.dataDir.startsWith("memory://")) mkdirSync(config.dataDir, { recursive: true });
+      try {
+        pglite = await PGlite.create(config.dataDir);
+      } catch (error) {
+        throw new DatabaseUnavailableError(
+          `database: cannot open the embedded database in ${config.dataDir}: ${(error as Error).message}`,
+        );
+      }
+    }
+    const db = pglite;
+    if (migrate) await applyMigrations({ kind: "pglite", pglite: db });
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+    return {
+      kind: "pglite",
+      prisma,
+      pool: undefined,
+      pglite: db,
+      ping: async () => {
+        await db.query("select 1");
+      },
+      close: async () => {
+        await prisma.$disconnect();
+        if (ownsPglite) await db.close();
+      },
+    };
+  }
+
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolMax,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    statement_timeout: config.statementTimeoutMs,
+    idle_in_transaction_session_timeout: config.statementTimeoutMs * 2,
+    application_name: "optgraph",
+  });
+  // A connection that dies while idle in the pool must not crash the process.
+  pool.on("error", () => undefined);
+  try {
+    await pool.query("select 1");
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new DatabaseUnavailableError(
+      `database: cannot connect to ${redactUrl(config.url)} (${reason}: ${(error as Error).message})`,
+    );
+  }
+  if (migrate) await applyMigrations({ kind: "postgres", url: config.url });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: "postgres",
+    prisma,
+    pool,
+    pglite: undefined,
+    ping: async () => {
+      await pool.query("select 1");
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The one place where errors become what clients see: domain errors keep their code and message,
+// request errors (syntax, validation, variables) become BAD_USER_INPUT, authorization failures
+// FORBIDDEN, and everything else is masked as INTERNAL_SERVER_ERROR and logged.
+import { ForbiddenError } from "@pothos/plugin-scope-auth";
+import { GraphQLError } from "graphql";
+import { DomainError } from "../domain/errors.ts";
+
+const PUBLIC_CODES = new Set([
+  "BAD_USER_INPUT",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "RATE_LIMITED",
+  "INTERNAL_SERVER_ERROR",
+]);
+
+const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
+
+function rootCause(error: unknown): unknown {
+  let current = error;
+  while (current instanceof GraphQLError && current.originalError) current = current.originalError;
+  return current;
+}
+
+function withCode(
+  error: GraphQLError,
+  message: string,
+  extensions: Record<string, unknown>,
+): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions,
+  });
+}
+
+export type ErrorLogger = (error: unknown) => void;
+
+export function createMaskError(logUnexpected: ErrorLogger) {
+  return (error: unknown, message: string): Error => {
+    const cause = rootCause(error);
+    const graphQLError = error instanceof GraphQLError ? error : new GraphQLError(message);
+    if (cause instanceof DomainError) {
+      const status = HTTP_STATUS[cause.code];
+      return withCode(graphQLError, cause.message, {
+        code: cause.code,
+        ...(cause.field ? { field: cause.field } : {}),
+        ...(cause.details ?? {}),
+        ...(status ? { http: { status } } : {}),
+      });
+    }
+    if (cause instanceof ForbiddenError) {
+      return withCode(graphQLError, "This API key's role may not do that.", { code: "FORBIDDEN" });
+    }
+    if (cause instanceof GraphQLError) {
+      // Raised by GraphQL itself or by Yoga for a malformed request: safe to show as it is.
+      const code = cause.extensions.code;
+      const http = cause.extensions.http;
+      return withCode(cause, cause.message, {
+        ...cause.extensions,
+        code: typeof code === "string" && PUBLIC_CODES.has(code) ? code : "BAD_USER_INPUT",
+        ...(http ? { http } : {}),
+      });
+    }
+    logUnexpected(cause);
+    return withCode(graphQLError, "Unexpected error.", { code: "INTERNAL_SERVER_ERROR" });
+  };
+}
+
+export function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: "UNAUTHENTICATED",
+      http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } },
+    },
+  });
+}

@@ -1,0 +1,81 @@
+// API keys over GraphQL: ADMIN keys create (secret shown once) and revoke them.
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import { createApiKey, revokeApiKey } from "../services/api-keys.ts";
+import { visible } from "../services/visibility.ts";
+import { builder } from "./builder.ts";
+import { RoleEnum } from "./enums.ts";
+import { asRowId, rowIdOf } from "./ids.ts";
+
+export const ApiKey = builder.prismaNode("ApiKey", {
+  nullable: true,
+  id: { field: "id" },
+  findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.apiKey(ctx.actor)] }),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    role: t.expose("role", { type: RoleEnum }),
+    secretPrefix: t.exposeString("secretPrefix", {
+      description: "The first characters of the secret, to tell keys apart.",
+    }),
+    campaignIds: t.field({
+      type: ["ID"],
+      description: "PARTNER keys: the campaigns the key may touch.",
+      select: { campaignIds: true },
+      resolve: (key) => key.campaignIds.map((id) => encodeGlobalID("Campaign", id)),
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
+  }),
+});
+
+const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    role: t.field({ type: RoleEnum, required: true }),
+    campaignIds: t.idList({ required: false }),
+  }),
+});
+
+const CreateApiKeyPayload = builder.simpleObject("CreateApiKeyPayload", {
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKey }),
+    secret: t.string({ description: "The key's secret. Shown once, never stored." }),
+  }),
+});
+
+builder.mutationField("createApiKey", (t) =>
+  t.field({
+    type: CreateApiKeyPayload,
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      createApiKey(ctx.runtime.prisma, ctx.actor, {
+        name: input.name,
+        role: input.role,
+        campaignIds: input.campaignIds?.map((id) => rowIdOf("Campaign", String(id))),
+      }),
+  }),
+);
+
+const RevokeApiKeyInput = builder.inputType("RevokeApiKeyInput", {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+
+const RevokeApiKeyPayload = builder.simpleObject("RevokeApiKeyPayload", {
+  fields: (t) => ({ apiKey: t.field({ type: ApiKey }) }),
+});
+
+builder.mutationField("revokeApiKey", (t) =>
+  t.field({
+    type: RevokeApiKeyPayload,
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({
+      apiKey: await revokeApiKey(
+        ctx.runtime.prisma,
+        ctx.actor,
+        rowIdOf("ApiKey", String(input.id)),
+      ),
+    }),
+  }),
+);

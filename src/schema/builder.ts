@@ -1,0 +1,61 @@
+// The Pothos schema builder: configuration only. Types, queries and mutations live one file per
+// domain type beside this one.
+import SchemaBuilder from "@pothos/core";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import SimpleObjectsPlugin from "@pothos/plugin-simple-objects";
+import { DateTimeResolver, JSONResolver } from "graphql-scalars";
+import { canConfigure, canManageKeys, canWriteConsent } from "../domain/api-key.ts";
+import type PrismaTypes from "../generated/pothos-types.ts";
+import { getDatamodel } from "../generated/pothos-types.ts";
+import type { Context } from "./context.ts";
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  AuthScopes: {
+    /** ADMIN keys: everything, including API keys */
+    admin: boolean;
+    /** ADMIN and OPERATOR keys: senders and campaigns */
+    configure: boolean;
+    /** every role but VIEWER: consent changes */
+    writeConsent: boolean;
+    /** the bootstrap key: creates organizations */
+    platform: boolean;
+  };
+}>({
+  plugins: [ScopeAuthPlugin, SimpleObjectsPlugin, RelayPlugin, PrismaPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      admin: canManageKeys(ctx.actor),
+      configure: canConfigure(ctx.actor),
+      writeConsent: canWriteConsent(ctx.actor),
+      platform: ctx.actor.isPlatform,
+    }),
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    nodesQueryOptions: false,
+  },
+  prisma: {
+    client: (ctx) => ctx.runtime.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "error",
+  },
+});
+
+builder.addScalarType("DateTime", DateTimeResolver);
+builder.addScalarType("JSON", JSONResolver);
+builder.queryType({});
+builder.mutationType({});

@@ -1,0 +1,72 @@
+// The ledger over GraphQL: ConsentEvent and the consentEvents query, in sequence order.
+import { encodeCursor } from "../events/cursor.ts";
+import { visible } from "../services/visibility.ts";
+import { builder } from "./builder.ts";
+import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
+import { asRowId, rowIdOrNull } from "./ids.ts";
+
+export const ConsentEvent = builder.prismaNode("ConsentEvent", {
+  nullable: true,
+  id: { field: "id" },
+  findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.consentEvent(ctx.actor)] }),
+  fields: (t) => ({
+    cursor: t.string({
+      description: "Pass as `after` to consentChanged to resume right behind this event.",
+      select: { sequence: true },
+      resolve: (event) => encodeCursor("consent", event.sequence),
+    }),
+    sequence: t.exposeInt("sequence", {
+      description: "Gap-free, per organization, in commit order.",
+    }),
+    subscriber: t.relation("subscriber"),
+    campaign: t.relation("campaign", { nullable: true }),
+    consent: t.relation("consent", { nullable: true }),
+    fromStatus: t.expose("fromStatus", { type: ConsentStatusEnum, nullable: true }),
+    toStatus: t.expose("toStatus", { type: ConsentStatusEnum }),
+    method: t.expose("method", { type: ConsentMethodEnum }),
+    occurredAt: t.expose("occurredAt", { type: "DateTime" }),
+    recordedAt: t.expose("recordedAt", { type: "DateTime" }),
+    evidence: t.expose("evidence", { type: "JSON", nullable: true }),
+    disclosures: t.relation("disclosureVersion", {
+      nullable: true,
+      description: "The disclosures the consent was given under.",
+    }),
+    prevHash: t.exposeString("prevHash"),
+    hash: t.exposeString("hash", { description: "sha256(prevHash ‖ canonical event), hex." }),
+  }),
+});
+
+export const ConsentEventConnection = builder.connectionObject(
+  { type: ConsentEvent, name: "ConsentEventConnection" },
+  { name: "ConsentEventEdge" },
+);
+
+builder.queryField("consentEvents", (t) =>
+  t.prismaConnection(
+    {
+      type: "ConsentEvent",
+      cursor: "organizationId_sequence",
+      description: "The ledger, in sequence order.",
+      args: { campaignId: t.arg.id(), subscriberId: t.arg.id() },
+      resolve: (query, _root, args, ctx) =>
+        ctx.runtime.prisma.consentEvent.findMany({
+          ...query,
+          where: {
+            AND: [
+              visible.consentEvent(ctx.actor),
+              args.campaignId
+                ? { campaignId: rowIdOrNull("Campaign", String(args.campaignId)) ?? asRowId("") }
+                : {},
+              args.subscriberId
+                ? {
+                    subscriberId:
+                      rowIdOrNull("Subscriber", String(args.subscriberId)) ?? asRowId(""),
+                  }
+                : {},
+            ],
+          },
+        }),
+    },
+    ConsentEventConnection,
+  ),
+);

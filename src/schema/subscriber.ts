@@ -1,0 +1,94 @@
+// Subscribers over GraphQL: lookup by id or phone, lists filtered by campaign and consent status,
+// and each subscriber's consents and ledger history.
+import { normalizePhone } from "../domain/phone.ts";
+import { badInput } from "../domain/errors.ts";
+import { visible } from "../services/visibility.ts";
+import { builder } from "./builder.ts";
+import { ConsentEventConnection } from "./consent-event.ts";
+import { ConsentStatusEnum } from "./enums.ts";
+import { asRowId, rowIdOrNull } from "./ids.ts";
+
+const partnerCampaigns = (campaignIds: readonly string[] | null) =>
+  campaignIds === null ? {} : { campaignId: { in: [...campaignIds] } };
+
+export const Subscriber = builder.prismaNode("Subscriber", {
+  nullable: true,
+  id: { field: "id" },
+  findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.subscriber(ctx.actor)] }),
+  fields: (t) => ({
+    phone: t.exposeString("phone", { description: "E.164." }),
+    timezone: t.exposeString("timezone", { nullable: true }),
+    locale: t.exposeString("locale", { nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    consents: t.relation("consents", {
+      query: (_args, ctx) => ({
+        where: partnerCampaigns(ctx.actor.campaignIds),
+        orderBy: { id: "asc" },
+      }),
+    }),
+    history: t.relatedConnection(
+      "consentEvents",
+      {
+        cursor: "organizationId_sequence",
+        query: (_args, ctx) => ({ where: partnerCampaigns(ctx.actor.campaignIds) }),
+      },
+      ConsentEventConnection,
+    ),
+  }),
+});
+
+builder.queryFields((t) => ({
+  subscriber: t.prismaField({
+    type: "Subscriber",
+    nullable: true,
+    description: "A subscriber by id or by phone number (any common format).",
+    args: { id: t.arg.id(), phone: t.arg.string() },
+    resolve: (query, _root, args, ctx) => {
+      if ((args.id == null) === (args.phone == null)) {
+        throw badInput("id", "give exactly one of id and phone");
+      }
+      if (args.phone != null) {
+        const phone = normalizePhone(args.phone, ctx.runtime.config.defaultRegion);
+        return ctx.runtime.prisma.subscriber.findFirst({
+          ...query,
+          where: { phone, ...visible.subscriber(ctx.actor) },
+        });
+      }
+      const id = rowIdOrNull("Subscriber", String(args.id));
+      if (!id) return null;
+      return ctx.runtime.prisma.subscriber.findFirst({
+        ...query,
+        where: { id, ...visible.subscriber(ctx.actor) },
+      });
+    },
+  }),
+  subscribers: t.prismaConnection(
+    {
+      type: "Subscriber",
+      cursor: "id",
+      args: { campaignId: t.arg.id(), status: t.arg({ type: ConsentStatusEnum }) },
+      resolve: (query, _root, args, ctx) => {
+        const campaignId = args.campaignId
+          ? (rowIdOrNull("Campaign", String(args.campaignId)) ?? asRowId(""))
+          : undefined;
+        const consentFilter =
+          campaignId || args.status
+            ? {
+                consents: {
+                  some: {
+                    ...(campaignId ? { campaignId } : {}),
+                    ...(args.status ? { status: args.status } : {}),
+                  },
+                },
+              }
+            : {};
+        return ctx.runtime.prisma.subscriber.findMany({
+          ...query,
+          where: { AND: [visible.subscriber(ctx.actor), consentFilter] },
+        });
+      },
+    },
+    { name: "SubscriberConnection" },
+    { name: "SubscriberEdge" },
+  ),
+}));

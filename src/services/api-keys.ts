@@ -1,0 +1,88 @@
+// API keys: authenticating a request's secret into an Actor, and creating and revoking keys.
+import {
+  apiKeySecretPrefix,
+  hashApiKeySecret,
+  newApiKeySecret,
+  type Actor,
+  type Role,
+} from "../domain/api-key.ts";
+import { badInput, forbidden, notFound } from "../domain/errors.ts";
+import type { Prisma } from "../db/client.ts";
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The actor behind a secret, or null when the secret is unknown or revoked. */
+export async function authenticate(prisma: Prisma, secret: string): Promise<Actor | null> {
+  const key = await prisma.apiKey.findUnique({ where: { secretHash: hashApiKeySecret(secret) } });
+  if (!key || key.revokedAt) return null;
+  const now = Date.now();
+  if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    // Recording use must never fail or slow the request it belongs to.
+    prisma.apiKey
+      .update({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } })
+      .catch(() => undefined);
+  }
+  return {
+    apiKeyId: key.id,
+    organizationId: key.organizationId,
+    role: key.role,
+    campaignIds: key.role === "PARTNER" ? key.campaignIds : null,
+    isPlatform: key.isPlatform,
+  };
+}
+
+export interface CreateApiKeyInput {
+  name: string;
+  role: Role;
+  campaignIds: readonly string[] | null | undefined;
+}
+
+function assertAdmin(actor: Actor) {
+  if (actor.role !== "ADMIN") throw forbidden("Only ADMIN keys may manage API keys.");
+}
+
+export async function createApiKey(prisma: Prisma, actor: Actor, input: CreateApiKeyInput) {
+  assertAdmin(actor);
+  const name = input.name.trim();
+  if (name === "" || name.length > 100) throw badInput("input.name", "must be 1 to 100 characters");
+  const campaignIds = [...new Set(input.campaignIds ?? [])];
+  if (input.role === "PARTNER") {
+    if (campaignIds.length === 0) {
+      throw badInput("input.campaignIds", "a PARTNER key needs at least one campaign");
+    }
+    const found = await prisma.campaign.findMany({
+      where: { id: { in: campaignIds }, organizationId: actor.organizationId },
+      select: { id: true },
+    });
+    const missing = campaignIds.filter((id) => !found.some((c) => c.id === id));
+    if (missing.length > 0) throw notFound("campaign", missing[0]);
+  } else if (campaignIds.length > 0) {
+    throw badInput(
+      "input.campaignIds",
+      `only PARTNER keys are limited to campaigns, not ${input.role}`,
+    );
+  }
+  const secret = newApiKeySecret();
+  const apiKey = await prisma.apiKey.create({
+    data: {
+      organizationId: actor.organizationId,
+      name,
+      role: input.role,
+      secretHash: hashApiKeySecret(secret),
+      secretPrefix: apiKeySecretPrefix(secret),
+      campaignIds,
+    },
+  });
+  return { apiKey, secret };
+}
+
+/** Revokes a key of the actor's organization; revoking a revoked key changes nothing. */
+export async function revokeApiKey(prisma: Prisma, actor: Actor, id: string) {
+  assertAdmin(actor);
+  const key = await prisma.apiKey.findFirst({
+    where: { id, organizationId: actor.organizationId },
+  });
+  if (!key) throw notFound("API key", id);
+  if (key.revokedAt) return key;
+  return prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+}

@@ -1,0 +1,33 @@
+// One running optgraph per test worker (real HTTP on port 0, on PGlite or PostgreSQL as the
+// project says), shared by every test in the worker. Tests isolate by data: each makes its own
+// organization with `newOrganization()`.
+import { inject } from "vitest";
+import { startApp, type App } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+
+export const PLATFORM_KEY = "og_test_platform_key_0123456789";
+
+export type Engine = "pglite" | "postgres";
+export const engine = (process.env.OPTGRAPH_TEST_ENGINE ?? "pglite") as Engine;
+
+let shared: Promise<App> | undefined;
+
+/** Environment for a server of this test project (PGlite in memory, or the run's PostgreSQL). */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    OPTGRAPH_ADMIN_KEY: PLATFORM_KEY,
+    OPTGRAPH_SHUTDOWN_GRACE_MS: "2000",
+    ...(engine === "postgres"
+      ? { DATABASE_URL: inject("postgresUrl") }
+      : { OPTGRAPH_DATA_DIR: "memory://" }),
+    ...extra,
+  };
+}
+
+export function testApp(): Promise<App> {
+  shared ??= startApp(loadConfig(testEnv()), { logError: () => undefined });
+  return shared;
+}

@@ -1,0 +1,89 @@
+// Valid inputs and one-call set-ups (a sender, a campaign) for tests that need them as a backdrop.
+import { randomInt } from "node:crypto";
+import { graphql } from "../generated/gql.ts";
+import type { CampaignPurpose, DisclosuresInput } from "../generated/graphql.ts";
+import { ok } from "./graphql.ts";
+
+export const disclosures = (programName = "Acme Deals"): DisclosuresInput => ({
+  programName,
+  messageFrequency: "Up to 4 msgs/month",
+  termsUrl: "https://acme.example/terms",
+  privacyUrl: "https://acme.example/privacy",
+  helpText: `${programName}: help at support@acme.example or 800-555-0100.`,
+  optInConfirmation: `${programName}: you're in! Up to 4 msgs/month. Msg & data rates may apply. Reply HELP for help, STOP to cancel.`,
+  optOutConfirmation: `${programName}: you're unsubscribed and will get no more messages. Reply START to rejoin.`,
+  consentLanguage:
+    `By entering your number you agree to receive recurring marketing texts from ${programName} ` +
+    "at the number provided. Consent is not a condition of purchase. Up to 4 msgs/month. " +
+    "Msg & data rates may apply. Reply HELP for help and STOP to cancel. " +
+    "Terms: https://acme.example/terms Privacy: https://acme.example/privacy",
+});
+
+/** A US long code no other test uses (sender addresses are unique across organizations). */
+export const uniqueLongCode = () =>
+  `+1415${randomInt(2, 10)}${String(randomInt(0, 1_000_000)).padStart(6, "0")}`;
+
+const CreateSender = graphql(`
+  mutation FixtureCreateSender($input: CreateSenderInput!) {
+    createSender(input: $input) {
+      sender {
+        id
+        address
+      }
+    }
+  }
+`);
+
+const CreateCampaign = graphql(`
+  mutation FixtureCreateCampaign($input: CreateCampaignInput!) {
+    createCampaign(input: $input) {
+      campaign {
+        id
+        name
+      }
+    }
+  }
+`);
+
+const Activate = graphql(`
+  mutation FixtureActivate($id: ID!) {
+    setCampaignStatus(input: { id: $id, status: ACTIVE }) {
+      campaign {
+        id
+        status
+      }
+    }
+  }
+`);
+
+export async function createSender(key: string, address = uniqueLongCode()) {
+  const data = await ok(key, CreateSender, { input: { address, kind: "LONG_CODE" } });
+  return data.createSender.sender;
+}
+
+export interface CampaignOptions {
+  name?: string;
+  purpose?: CampaignPurpose;
+  senderId?: string;
+  keywords?: string[];
+  doubleOptIn?: boolean;
+  active?: boolean;
+}
+
+/** A campaign (ACTIVE unless told otherwise) on a new sender or the one given. */
+export async function createCampaign(key: string, options: CampaignOptions = {}) {
+  const senderId = options.senderId ?? (await createSender(key)).id;
+  const data = await ok(key, CreateCampaign, {
+    input: {
+      name: options.name ?? `Campaign ${randomInt(1_000_000_000)}`,
+      purpose: options.purpose ?? "MARKETING",
+      senderId,
+      keywords: options.keywords ?? [],
+      doubleOptIn: options.doubleOptIn ?? false,
+      disclosures: disclosures(),
+    },
+  });
+  const campaign = data.createCampaign.campaign;
+  if (options.active !== false) await ok(key, Activate, { id: campaign.id });
+  return { ...campaign, senderId };
+}

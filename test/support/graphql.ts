@@ -1,0 +1,128 @@
+// A real HTTP GraphQL client for tests, typed by the documents codegen generates, plus helpers
+// that set up an organization with its keys, a sender and a campaign.
+import { print, type ExecutionResult } from "graphql";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { graphql } from "../generated/gql.ts";
+import { PLATFORM_KEY, testApp } from "./app.ts";
+
+export interface GqlError {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; field?: string; [key: string]: unknown };
+}
+
+export interface GqlResponse<T> {
+  status: number;
+  data: T | null | undefined;
+  errors: GqlError[] | undefined;
+}
+
+export async function execute<T, V>(
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  ...[variables]: V extends Record<string, never> ? [] | [V] : [V]
+): Promise<GqlResponse<T>> {
+  const app = await testApp();
+  const response = await fetch(`http://127.0.0.1:${app.server.port}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json",
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+    },
+    body: JSON.stringify({ query: print(document), variables }),
+  });
+  const body = (await response.json()) as ExecutionResult<T>;
+  return {
+    status: response.status,
+    data: body.data,
+    errors: body.errors as GqlError[] | undefined,
+  };
+}
+
+/** The data of a response that must have succeeded; fails the test with the errors otherwise. */
+export async function ok<T, V>(
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  ...variables: V extends Record<string, never> ? [] | [V] : [V]
+): Promise<T> {
+  const result = await execute(key, document, ...variables);
+  if (result.errors?.length || !result.data) {
+    throw new Error(`GraphQL request failed (${result.status}): ${JSON.stringify(result.errors)}`);
+  }
+  return result.data;
+}
+
+/** The single error of a response that must have failed. */
+export async function failure<T, V>(
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  ...variables: V extends Record<string, never> ? [] | [V] : [V]
+): Promise<GqlError & { status: number }> {
+  const result = await execute(key, document, ...variables);
+  if (!result.errors?.length)
+    throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
+  return { ...result.errors[0], status: result.status };
+}
+
+const CreateOrganization = graphql(`
+  mutation TestCreateOrganization($name: String!) {
+    createOrganization(input: { name: $name }) {
+      organization {
+        id
+      }
+      secret
+    }
+  }
+`);
+
+let orgCounter = 0;
+
+/** A fresh organization and its ADMIN key: the unit of isolation between tests. */
+export async function newOrganization(name = `org ${process.pid}-${++orgCounter}-${Date.now()}`) {
+  const data = await ok(PLATFORM_KEY, CreateOrganization, { name });
+  const app = await testApp();
+  const { decodeGlobalID } = await import("@pothos/plugin-relay");
+  return {
+    id: data.createOrganization.organization.id,
+    rowId: decodeGlobalID(data.createOrganization.organization.id).id,
+    adminKey: data.createOrganization.secret,
+    prisma: app.db.prisma,
+  };
+}
+
+/** Rows of every kind in one organization: "nothing written" checks compare two of these. */
+export async function rowCounts(organizationId: string) {
+  const app = await testApp();
+  const prisma = app.db.prisma;
+  const where = { organizationId };
+  const [
+    apiKeys,
+    senders,
+    campaigns,
+    disclosures,
+    subscribers,
+    consents,
+    consentEvents,
+    keywordEvents,
+  ] = await Promise.all([
+    prisma.apiKey.count({ where }),
+    prisma.sender.count({ where }),
+    prisma.campaign.count({ where }),
+    prisma.disclosureVersion.count({ where: { campaign: where } }),
+    prisma.subscriber.count({ where }),
+    prisma.consent.count({ where }),
+    prisma.consentEvent.count({ where }),
+    prisma.keywordEvent.count({ where }),
+  ]);
+  return {
+    apiKeys,
+    senders,
+    campaigns,
+    disclosures,
+    subscribers,
+    consents,
+    consentEvents,
+    keywordEvents,
+  };
+}

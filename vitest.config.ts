@@ -1,0 +1,28 @@
+// Test projects: the whole suite runs on embedded PGlite, and again on real PostgreSQL when
+// TEST_DATABASE_URL is set (a fresh database per run, created and dropped by test/support/global-setup.ts).
+import { defineConfig } from "vitest/config";
+
+const engines = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+
+export default defineConfig({
+  // Node loads graphql's CommonJS build for the libraries; the tests' own imports must get the
+  // same copy, not the ESM one Vite would pick, or graphql refuses the mix ("another module").
+  resolve: { alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }] },
+  test: {
+    projects: engines.map((engine) => ({
+      extends: true,
+      test: {
+        name: engine,
+        env: { OPTGRAPH_TEST_ENGINE: engine },
+      },
+    })),
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
+    pool: "forks",
+    maxWorkers: 2,
+    // one database (and one server) per worker, shared by the files it runs; tests isolate by data
+    isolate: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
