@@ -5,7 +5,25 @@ import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/client.ts";
 import { startServer, type OptgraphServer } from "./http/server.ts";
 import { bootstrapOrganization, type Bootstrap } from "./services/organizations.ts";
+import { expirePendingConsents } from "./services/consents.ts";
 import type { Runtime } from "./services/runtime.ts";
+
+const EXPIRY_INTERVAL_MS = 60_000;
+
+/** Expires unconfirmed double opt-ins once a minute (one sweep at a time; errors are logged). */
+function startExpirySweeper(runtime: Runtime, logError: (error: unknown) => void) {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => expirePendingConsents(runtime)).catch(logError);
+  }, EXPIRY_INTERVAL_MS);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
 
 export interface App {
   readonly config: Config;
@@ -19,11 +37,17 @@ export interface App {
 export interface AppOptions {
   /** an already open embedded database (tests share one per worker) */
   pglite?: PGlite;
+  /** sees the SQL of every query (tests count round trips) */
+  onQuery?: (sql: string) => void;
   logError?: (error: unknown) => void;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const db = await openDatabase(config.database, { pglite: options.pglite });
+  const db = await openDatabase(config.database, {
+    pglite: options.pglite,
+    onQuery: options.onQuery,
+  });
+  const logError = options.logError ?? ((error) => console.error("unexpected error:", error));
   try {
     const bootstrap = await bootstrapOrganization(db.prisma, config.adminKey);
     const runtime: Runtime = { prisma: db.prisma, config };
@@ -31,11 +55,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       host: config.host,
       port: config.port,
       shutdownGraceMs: config.shutdownGraceMs,
-      logError: options.logError ?? ((error) => console.error("unexpected error:", error)),
+      logError,
     });
+    const expiry = startExpirySweeper(runtime, logError);
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
+        await expiry.stop();
         await server.close();
         await db.close();
       })());

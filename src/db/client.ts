@@ -4,6 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { DatabaseConfig } from "../config.ts";
@@ -47,6 +48,15 @@ export interface OpenOptions {
   migrate?: boolean;
   /** use this PGlite instance instead of opening the configured data directory */
   pglite?: PGlite;
+  /** called with the SQL of every query Prisma sends (tests assert round trips with it) */
+  onQuery?: (sql: string) => void;
+}
+
+function createClient(adapter: SqlDriverAdapterFactory, onQuery?: (sql: string) => void) {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  prisma.$on("query", (event) => onQuery(event.query));
+  return prisma;
 }
 
 export async function openDatabase(
@@ -69,7 +79,7 @@ export async function openDatabase(
     }
     const db = pglite;
     if (migrate) await applyMigrations({ kind: "pglite", pglite: db });
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+    const prisma = createClient(new PrismaPGlite(db), options.onQuery);
     return {
       kind: "pglite",
       prisma,
@@ -108,7 +118,7 @@ export async function openDatabase(
     );
   }
   if (migrate) await applyMigrations({ kind: "postgres", url: config.url });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = createClient(new PrismaPg(pool), options.onQuery);
   return {
     kind: "postgres",
     prisma,

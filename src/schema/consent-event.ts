@@ -1,5 +1,7 @@
 // The ledger over GraphQL: ConsentEvent and the consentEvents query, in sequence order.
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import { encodeCursor } from "../events/cursor.ts";
+import { verifyLedger } from "../services/ledger.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
@@ -69,4 +71,31 @@ builder.queryField("consentEvents", (t) =>
     },
     ConsentEventConnection,
   ),
+);
+
+const LedgerVerification = builder.simpleObject("LedgerVerification", {
+  fields: (t) => ({
+    ok: t.boolean(),
+    eventsChecked: t.int(),
+    firstBrokenEventId: t.id({
+      nullable: true,
+      description: "The first event whose stored hash or link no longer matches its recomputation.",
+    }),
+  }),
+});
+
+builder.queryField("verifyLedger", (t) =>
+  t.field({
+    type: LedgerVerification,
+    description: "Recomputes the organization's whole hash chain.",
+    resolve: async (_root, _args, ctx) => {
+      const check = await verifyLedger(ctx.runtime.prisma, ctx.actor.organizationId);
+      return {
+        ...check,
+        firstBrokenEventId: check.firstBrokenEventId
+          ? encodeGlobalID("ConsentEvent", check.firstBrokenEventId)
+          : null,
+      };
+    },
+  }),
 );

@@ -1,8 +1,10 @@
 // Consent: the current state of one subscriber for one campaign, and the consents query.
+import { confirmOptIn, optIn, optOut } from "../services/consents.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
-import { asRowId, rowIdOrNull } from "./ids.ts";
+import { ConsentEvent } from "./consent-event.ts";
+import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
 
 export const Consent = builder.prismaNode("Consent", {
   nullable: true,
@@ -61,3 +63,125 @@ builder.queryField("consents", (t) =>
     ConsentConnection,
   ),
 );
+
+export const OptOutScopeEnum = builder.enumType("OptOutScope", {
+  values: {
+    CAMPAIGN: { description: "Only the named campaign." },
+    SENDER: { description: "Every campaign of the organization on the named campaign's sender." },
+    ORGANIZATION: { description: "Every campaign of the organization." },
+  } as const,
+});
+
+const OptInInput = builder.inputType("OptInInput", {
+  fields: (t) => ({
+    phone: t.string({ required: true, description: "Any common format; stored as E.164." }),
+    campaignId: t.id({ required: true }),
+    method: t.field({ type: ConsentMethodEnum, required: true }),
+    occurredAt: t.field({
+      type: "DateTime",
+      description: "When consent was given, if not now (imports, delayed integrations).",
+    }),
+    evidence: t.field({
+      type: "JSON",
+      description:
+        "A JSON object: ip, userAgent, pageUrl and any details. The consent-language version is added.",
+    }),
+    idempotencyKey: t.string({ description: "Retries with the same key return the first result." }),
+  }),
+});
+
+const OptInPayload = builder.simpleObject("OptInPayload", {
+  fields: (t) => ({
+    consent: t.field({ type: Consent }),
+    event: t.field({
+      type: ConsentEvent,
+      nullable: true,
+      description: "Null when nothing changed.",
+    }),
+    changed: t.boolean({
+      description: "False when the consent already was in the requested state.",
+    }),
+    confirmationMessage: t.string({
+      nullable: true,
+      description:
+        "The text to send: the double opt-in prompt when PENDING, the opt-in confirmation when OPTED_IN.",
+    }),
+  }),
+});
+
+const ConfirmOptInInput = builder.inputType("ConfirmOptInInput", {
+  fields: (t) => ({
+    phone: t.string({ required: true }),
+    campaignId: t.id({ required: true }),
+    method: t.field({
+      type: ConsentMethodEnum,
+      description: "How the confirmation came in; KEYWORD by default.",
+    }),
+    evidence: t.field({ type: "JSON" }),
+  }),
+});
+
+const ConfirmOptInPayload = builder.simpleObject("ConfirmOptInPayload", {
+  fields: (t) => ({
+    consent: t.field({ type: Consent }),
+    event: t.field({ type: ConsentEvent, nullable: true }),
+    changed: t.boolean(),
+  }),
+});
+
+const OptOutInput = builder.inputType("OptOutInput", {
+  fields: (t) => ({
+    phone: t.string({ required: true }),
+    campaignId: t.id({ description: "Required unless scope is ORGANIZATION." }),
+    scope: t.field({ type: OptOutScopeEnum, description: "CAMPAIGN by default." }),
+    method: t.field({ type: ConsentMethodEnum, required: true }),
+    reason: t.string(),
+    evidence: t.field({ type: "JSON" }),
+    idempotencyKey: t.string(),
+  }),
+});
+
+const OptOutPayload = builder.simpleObject("OptOutPayload", {
+  fields: (t) => ({
+    consents: t.field({ type: [Consent], description: "The consents in scope, changed or not." }),
+    events: t.field({ type: [ConsentEvent], description: "One per consent that changed." }),
+    changed: t.boolean(),
+    confirmationMessage: t.string({
+      nullable: true,
+      description: "The one opt-out confirmation to send.",
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  optIn: t.field({
+    type: OptInPayload,
+    authScopes: { writeConsent: true },
+    args: { input: t.arg({ type: OptInInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      optIn(ctx.runtime, ctx.actor, {
+        ...input,
+        campaignId: rowIdOf("Campaign", String(input.campaignId)),
+      }),
+  }),
+  confirmOptIn: t.field({
+    type: ConfirmOptInPayload,
+    authScopes: { writeConsent: true },
+    args: { input: t.arg({ type: ConfirmOptInInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      confirmOptIn(ctx.runtime, ctx.actor, {
+        ...input,
+        campaignId: rowIdOf("Campaign", String(input.campaignId)),
+      }),
+  }),
+  optOut: t.field({
+    type: OptOutPayload,
+    authScopes: { writeConsent: true },
+    args: { input: t.arg({ type: OptOutInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      optOut(ctx.runtime, ctx.actor, {
+        ...input,
+        campaignId: input.campaignId == null ? null : rowIdOf("Campaign", String(input.campaignId)),
+      }),
+  }),
+}));

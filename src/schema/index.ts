@@ -11,5 +11,6 @@ import "./subscriber.ts";
 import "./consent.ts";
 import "./consent-event.ts";
 import "./keyword-event.ts";
+import "./send-decision.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -15,8 +15,7 @@ import {
 import { conflict, forbidden, notFound } from "../domain/errors.ts";
 import type { Prisma } from "../db/client.ts";
 import { isUniqueViolation } from "./prisma-errors.ts";
-
-type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
+import type { Tx } from "./transaction.ts";
 
 export interface CreateCampaignInput {
   name: string;

@@ -1,5 +1,8 @@
 // What an actor may see: Prisma `where` fragments that confine every read to the actor's
 // organization and, for PARTNER keys, to their campaigns. Anything outside reads as missing.
+// Callers spread these into a `where` beside the id they look up (`{ id, ...visible.campaign(a) }`),
+// so a fragment never restricts `id` at its top level (it would replace the caller's id): id
+// restrictions go inside `AND`.
 import type { Actor } from "../domain/api-key.ts";
 
 const inCampaigns = (actor: Actor) =>
@@ -10,7 +13,7 @@ export const visible = {
   apiKey: (actor: Actor) =>
     actor.role === "ADMIN"
       ? { organizationId: actor.organizationId }
-      : { id: { in: [] as string[] } },
+      : { AND: [{ id: { in: [] as string[] } }] },
   sender: (actor: Actor) =>
     actor.campaignIds === null
       ? { organizationId: actor.organizationId }
@@ -21,7 +24,10 @@ export const visible = {
   campaign: (actor: Actor) =>
     actor.campaignIds === null
       ? { organizationId: actor.organizationId }
-      : { organizationId: actor.organizationId, id: { in: [...actor.campaignIds] } },
+      : {
+          organizationId: actor.organizationId,
+          AND: [{ id: { in: [...actor.campaignIds] } }],
+        },
   subscriber: (actor: Actor) =>
     actor.campaignIds === null
       ? { organizationId: actor.organizationId }

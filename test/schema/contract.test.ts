@@ -23,24 +23,7 @@ const contract = parse(
   readFileSync(new URL("../../schema/contract.graphql", import.meta.url), "utf8"),
 );
 
-const PENDING = new Set([
-  "SendDecisionReason",
-  "OptOutScope",
-  "SendDecision",
-  "LedgerVerification",
-  "OptInInput",
-  "ConfirmOptInInput",
-  "OptOutInput",
-  "InboundMessageInput",
-  "Subscription",
-  "Query.canSend",
-  "Query.canSendMany",
-  "Query.verifyLedger",
-  "Mutation.optIn",
-  "Mutation.confirmOptIn",
-  "Mutation.optOut",
-  "Mutation.receiveInboundMessage",
-]);
+const PENDING = new Set(["InboundMessageInput", "Subscription", "Mutation.receiveInboundMessage"]);
 
 function shape(node: TypeNode): string {
   if (node.kind === Kind.NON_NULL_TYPE) return `${shape(node.type)}!`;

@@ -1,0 +1,150 @@
+// canSend and canSendMany: the campaign and every phone's subscriber and consent are read in ONE
+// SQL statement, whatever the batch size; quiet hours then need only the numbers' regions, which
+// are cached by prefix.
+import type { Actor } from "../domain/api-key.ts";
+import type { CampaignPurpose, CampaignStatus } from "../domain/campaign.ts";
+import type { ConsentMethod, ConsentStatus } from "../domain/consent.ts";
+import { badInput, notFound } from "../domain/errors.ts";
+import { recipientRegion } from "../domain/number-region.ts";
+import { normalizePhone } from "../domain/phone.ts";
+import { decideSend, needsRegion, type SendDecisionReason } from "../domain/send-decision.ts";
+import { mayTouchCampaign } from "../domain/api-key.ts";
+import type { Runtime } from "./runtime.ts";
+
+export const MAX_BATCH = 10_000;
+
+interface LookupRow {
+  ord: bigint | number;
+  campaignStatus: CampaignStatus | null;
+  campaignPurpose: CampaignPurpose | null;
+  timezone: string | null;
+  id: string | null;
+  organizationId: string | null;
+  subscriberId: string | null;
+  campaignId: string | null;
+  status: ConsentStatus | null;
+  method: ConsentMethod | null;
+  disclosureVersionId: string | null;
+  lastSequence: number | null;
+  expiresAt: Date | null;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+
+export interface ConsentRow {
+  id: string;
+  organizationId: string;
+  subscriberId: string;
+  campaignId: string;
+  status: ConsentStatus;
+  method: ConsentMethod;
+  disclosureVersionId: string | null;
+  lastSequence: number;
+  expiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SendDecision {
+  phone: string;
+  allowed: boolean;
+  reason: SendDecisionReason;
+  consent: ConsentRow | null;
+  nextAllowedAt: Date | null;
+}
+
+function checkAt(at: Date | null | undefined): Date {
+  if (!at) return new Date();
+  if (Number.isNaN(at.getTime())) throw badInput("at", "is not a date");
+  return at;
+}
+
+export async function canSendMany(
+  runtime: Runtime,
+  actor: Actor,
+  phones: readonly string[],
+  campaignId: string,
+  at?: Date | null,
+): Promise<SendDecision[]> {
+  if (phones.length > MAX_BATCH) {
+    throw badInput("phones", `at most ${MAX_BATCH} phones per call, got ${phones.length}`);
+  }
+  const region = runtime.config.defaultRegion;
+  const normalized = phones.map((phone, i) => normalizePhone(phone, region, `phones[${i}]`));
+  return decide(runtime, actor, normalized, campaignId, checkAt(at));
+}
+
+export async function canSend(
+  runtime: Runtime,
+  actor: Actor,
+  phone: string,
+  campaignId: string,
+  at?: Date | null,
+) {
+  const normalized = normalizePhone(phone, runtime.config.defaultRegion, "phone");
+  const [decision] = await decide(runtime, actor, [normalized], campaignId, checkAt(at));
+  return decision;
+}
+
+async function decide(
+  runtime: Runtime,
+  actor: Actor,
+  phones: readonly string[],
+  campaignId: string,
+  at: Date,
+): Promise<SendDecision[]> {
+  if (!mayTouchCampaign(actor, campaignId)) throw notFound("campaign", campaignId);
+  const rows = await runtime.prisma.$queryRaw<LookupRow[]>`
+    with campaign as (
+      select id, status, purpose from "Campaign"
+      where id = ${campaignId}::uuid and "organizationId" = ${actor.organizationId}::uuid
+    )
+    select p.ord, k.status::text as "campaignStatus", k.purpose::text as "campaignPurpose", s.timezone,
+           c.id, c."organizationId", c."subscriberId", c."campaignId", c.status::text as status,
+           c.method::text as method, c."disclosureVersionId", c."lastSequence", c."expiresAt",
+           c."createdAt", c."updatedAt"
+    from unnest(${phones}::text[]) with ordinality as p(phone, ord)
+    left join campaign k on true
+    left join "Subscriber" s on s."organizationId" = ${actor.organizationId}::uuid and s.phone = p.phone
+    left join "Consent" c on c."subscriberId" = s.id and c."campaignId" = k.id
+    order by p.ord`;
+
+  if (phones.length > 0 && rows[0]?.campaignStatus == null) throw notFound("campaign", campaignId);
+  if (phones.length === 0) {
+    const exists = await runtime.prisma.campaign.count({
+      where: { id: campaignId, organizationId: actor.organizationId },
+    });
+    if (!exists) throw notFound("campaign", campaignId);
+    return [];
+  }
+
+  return Promise.all(
+    rows.map(async (row, i) => {
+      const consent: ConsentRow | null = row.id
+        ? {
+            id: row.id,
+            organizationId: row.organizationId!,
+            subscriberId: row.subscriberId!,
+            campaignId: row.campaignId!,
+            status: row.status!,
+            method: row.method!,
+            disclosureVersionId: row.disclosureVersionId,
+            lastSequence: row.lastSequence!,
+            expiresAt: row.expiresAt,
+            createdAt: row.createdAt!,
+            updatedAt: row.updatedAt!,
+          }
+        : null;
+      const facts = {
+        campaign: { status: row.campaignStatus!, purpose: row.campaignPurpose! },
+        consent,
+        at,
+      };
+      const regionOfRecipient = needsRegion(facts)
+        ? await recipientRegion(phones[i], row.timezone)
+        : { zones: [], states: [] };
+      const verdict = decideSend({ ...facts, region: regionOfRecipient });
+      return { phone: phones[i], ...verdict, consent };
+    }),
+  );
+}
