@@ -1,6 +1,6 @@
 // Test projects: the whole suite runs on embedded PGlite, and again on real PostgreSQL when
 // TEST_DATABASE_URL is set (a fresh database per run, created and dropped by test/support/global-setup.ts).
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const engines = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
 
@@ -14,6 +14,8 @@ export default defineConfig({
       test: {
         name: engine,
         env: { OPTGRAPH_TEST_ENGINE: engine },
+        // pure rules do not touch a database: run them once
+        exclude: engine === "postgres" ? [...configDefaults.exclude, "test/domain/**"] : configDefaults.exclude,
       },
     })),
     include: ["test/**/*.test.ts"],

@@ -3,7 +3,7 @@
 // the "not a condition of purchase" statement plus terms and privacy links).
 import { createHash } from "node:crypto";
 import { badInput, conflict } from "./errors.ts";
-import { normalizeMessage, RESERVED_KEYWORDS } from "./keywords.ts";
+import { isReservedKeyword, normalizeMessage } from "./keywords.ts";
 
 export type CampaignPurpose = "MARKETING" | "INFORMATIONAL" | "TRANSACTIONAL";
 export type CampaignStatus = "DRAFT" | "ACTIVE" | "PAUSED" | "ARCHIVED";
@@ -60,7 +60,7 @@ export function normalizeJoinKeywords(
     if (!/^[\p{L}\p{N}]{2,20}$/u.test(keyword)) {
       throw badInput(`${field}[${i}]`, `"${value}" must be one word of 2 to 20 letters or digits`);
     }
-    if (RESERVED_KEYWORDS.has(keyword)) {
+    if (isReservedKeyword(keyword)) {
       throw badInput(`${field}[${i}]`, `"${keyword}" is reserved for opt-out, opt-in or help`);
     }
     seen.add(keyword);

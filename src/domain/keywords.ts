@@ -1,7 +1,17 @@
-// The keyword sets of COMPLIANCE.md and the normalization every inbound message goes through
-// before it is matched.
+// The keyword engine: every inbound message is normalized (trim, NFKC, case-fold, surrounding
+// punctuation and emoji stripped, spaces collapsed) and classified into an intent.
+//
+// The rule, because missing a revocation is the expensive mistake:
+// - A whole message equal to a keyword means that keyword (STOP, STOPALL, START, YES, HELP, a
+//   campaign's join keyword, and the Spanish and French opt-outs), with or without accents.
+// - A message that starts or ends with an opt-out keyword ("STOP please", "please stop"), or that
+//   reasonably expresses revocation in other words ("please stop texting me", "remove me from
+//   your list", "no more messages", "wrong number") is an OPT_OUT marked for review.
+// - Anything else is UNKNOWN: a keyword inside other words ("Stopwatch on sale?", "I can't stop
+//   smiling") is not one. Opt-ins are never guessed: they need the exact keyword.
 
-/** Whole-message opt-out keywords (FCC 24-24 per-se revocations, carrier and CTIA sets, es, fr). */
+export type KeywordIntent = "OPT_OUT" | "OPT_OUT_ALL" | "OPT_IN" | "CONFIRM" | "HELP" | "UNKNOWN";
+
 export const OPT_OUT_KEYWORDS = [
   "STOP",
   "UNSUBSCRIBE",
@@ -22,18 +32,7 @@ export const OPT_OUT_KEYWORDS = [
 export const OPT_OUT_ALL_KEYWORDS = ["STOPALL", "STOP ALL"] as const;
 export const OPT_IN_KEYWORDS = ["START", "UNSTOP"] as const;
 export const CONFIRM_KEYWORDS = ["YES", "Y"] as const;
-export const HELP_KEYWORDS = ["HELP", "INFO"] as const;
-
-/** Keywords with a fixed meaning, which a campaign may not claim as a join keyword. */
-export const RESERVED_KEYWORDS: ReadonlySet<string> = new Set(
-  [
-    ...OPT_OUT_KEYWORDS,
-    ...OPT_OUT_ALL_KEYWORDS,
-    ...OPT_IN_KEYWORDS,
-    ...CONFIRM_KEYWORDS,
-    ...HELP_KEYWORDS,
-  ].map((k) => normalizeMessage(k)),
-);
+export const HELP_KEYWORDS = ["HELP", "INFO", "AYUDA"] as const;
 
 /** Trim, NFKC, case-fold (upper), strip surrounding punctuation and emoji, collapse spaces. */
 export function normalizeMessage(body: string): string {
@@ -43,4 +42,84 @@ export function normalizeMessage(body: string): string {
     .replace(/^[\s\p{P}\p{S}\p{Extended_Pictographic}\u200d\ufe0f]+/u, "")
     .replace(/[\s\p{P}\p{S}\p{Extended_Pictographic}\u200d\ufe0f]+$/u, "")
     .replace(/\s+/gu, " ");
+}
+
+/** The accent-free form used for matching, so ARRÊT and ARRET are one keyword. */
+const plain = (text: string) => text.normalize("NFD").replace(/\p{M}/gu, "");
+
+const keySet = (keywords: readonly string[]) =>
+  new Set(keywords.map((k) => plain(normalizeMessage(k))));
+const OPT_OUT = keySet(OPT_OUT_KEYWORDS);
+const OPT_OUT_ALL = keySet(OPT_OUT_ALL_KEYWORDS);
+const OPT_IN = keySet(OPT_IN_KEYWORDS);
+const CONFIRM = keySet(CONFIRM_KEYWORDS);
+const HELP = keySet(HELP_KEYWORDS);
+
+/** The plain (accent-free) forms of every keyword with a fixed meaning. */
+export const RESERVED_KEYWORDS: ReadonlySet<string> = new Set([
+  ...OPT_OUT,
+  ...OPT_OUT_ALL,
+  ...OPT_IN,
+  ...CONFIRM,
+  ...HELP,
+]);
+
+/** Whether a word has a fixed meaning, so that no campaign may claim it as a join keyword. */
+export const isReservedKeyword = (word: string) =>
+  RESERVED_KEYWORDS.has(plain(normalizeMessage(word)));
+
+/** Revocation in other words (English and Spanish), matched on the accent-free upper-case text. */
+const REVOCATION_PHRASES: readonly RegExp[] = [
+  /\b(STOP|QUIT|CEASE|END)\b.{0,25}\b(TEXT|TEXTS|TEXTING|MESSAGE|MESSAGES|MESSAGING|SMS|CONTACT|CONTACTING|SENDING|SEND|CALLING)\b/,
+  /\b(REMOVE|TAKE|DELETE|UNSUBSCRIBE)\b.{0,15}\b(ME|MY NUMBER|MY PHONE|THIS NUMBER)\b/,
+  /\bNO MORE\b.{0,15}\b(TEXTS?|MESSAGES?|SMS|MSGS?)\b/,
+  /\b(DON'?T|DO NOT|DONT|NEVER)\b.{0,10}\b(TEXT|MESSAGE|CONTACT|SMS)\b/,
+  /\bOPT ME OUT\b|\bLEAVE ME ALONE\b|\bWRONG NUMBER\b|\bNOT INTERESTED\b/,
+  /\b(NO|DEJEN DE|DEJA DE)\b.{0,15}\b(ME )?(ENVIEN|MANDEN|ENVIAR|MANDAR|ESCRIBIR)\b/,
+];
+
+export interface Classification {
+  intent: KeywordIntent;
+  /** the keyword as matched (normalized), when one was */
+  keyword: string | null;
+  /** a person should look at it: an opt-out read from other words */
+  needsReview: boolean;
+}
+
+const exact = (intent: KeywordIntent, keyword: string): Classification => ({
+  intent,
+  keyword,
+  needsReview: false,
+});
+
+/** Classifies a message for a sender whose live campaigns have these join keywords. */
+export function classifyMessage(
+  body: string,
+  joinKeywords: readonly string[] = [],
+): Classification {
+  const text = plain(normalizeMessage(body));
+  if (OPT_OUT_ALL.has(text)) return exact("OPT_OUT_ALL", text);
+  if (OPT_OUT.has(text)) return exact("OPT_OUT", text);
+  if (HELP.has(text)) return exact("HELP", text);
+  if (CONFIRM.has(text)) return exact("CONFIRM", text);
+  if (OPT_IN.has(text)) return exact("OPT_IN", text);
+  if (joinKeywords.some((k) => plain(normalizeMessage(k)) === text)) return exact("OPT_IN", text);
+
+  const words = text.split(" ");
+  const first = words[0];
+  const last = words[words.length - 1];
+  const firstTwo = words.slice(0, 2).join(" ");
+  const lastTwo = words.slice(-2).join(" ");
+  if (words.length > 1) {
+    if (OPT_OUT_ALL.has(first) || OPT_OUT_ALL.has(firstTwo))
+      return { intent: "OPT_OUT_ALL", keyword: first, needsReview: true };
+    for (const candidate of [first, firstTwo, last, lastTwo]) {
+      if (OPT_OUT.has(candidate))
+        return { intent: "OPT_OUT", keyword: candidate, needsReview: true };
+    }
+  }
+  if (REVOCATION_PHRASES.some((phrase) => phrase.test(text))) {
+    return { intent: "OPT_OUT", keyword: null, needsReview: true };
+  }
+  return { intent: "UNKNOWN", keyword: null, needsReview: false };
 }

@@ -22,3 +22,8 @@ export function organizationOptOutConfirmation(programNames: readonly string[]):
   const names = programNames.length > 0 ? programNames.join(", ") : "all programs";
   return `You're unsubscribed from ${names} and will get no more messages. Reply START to rejoin.`;
 }
+
+/** The HELP reply: program, support contact (in the help text), frequency, rates, how to stop. */
+export function helpReply(d: MessageDisclosures): string {
+  return `${d.programName}: ${d.helpText} ${d.messageFrequency}. Msg & data rates may apply. Reply STOP to cancel.`;
+}

@@ -8,6 +8,7 @@ import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
 import { buildYoga, type OptgraphYoga } from "./yoga.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
+import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
 
 export interface OptgraphServer {
   readonly url: string;
@@ -35,6 +36,13 @@ export async function startServer(
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") return serveHealth(res);
     if (path === "/readyz") return void serveReadiness(res, db);
+    if (path === TWILIO_SMS_PATH) {
+      handleTwilioSms(req, res, runtime, options.logError).catch((error) => {
+        options.logError(error);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
     if (path === "/") {
       res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
       return;

@@ -1,9 +1,10 @@
 // Inbound messages over GraphQL: KeywordEvent and the keywordEvents query.
 import { encodeCursor } from "../events/cursor.ts";
+import { markReviewed, receiveInboundMessage } from "../services/inbound.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { KeywordIntentEnum } from "./enums.ts";
-import { asRowId } from "./ids.ts";
+import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
 
 export const KeywordEvent = builder.prismaNode("KeywordEvent", {
   nullable: true,
@@ -28,6 +29,18 @@ export const KeywordEvent = builder.prismaNode("KeywordEvent", {
     repliedAt: t.expose("repliedAt", { type: "DateTime", nullable: true }),
     receivedAt: t.expose("receivedAt", { type: "DateTime" }),
     consentEvents: t.relation("consentEvents", { query: { orderBy: { sequence: "asc" } } }),
+    sender: t.relation("sender"),
+    campaigns: t.prismaField({
+      type: ["Campaign"],
+      description: "The campaigns the message resolved to.",
+      select: { campaignIds: true },
+      resolve: (query, event, _args, ctx) =>
+        ctx.runtime.prisma.campaign.findMany({
+          ...query,
+          where: { id: { in: event.campaignIds }, ...visible.campaign(ctx.actor) },
+          orderBy: { id: "asc" },
+        }),
+    }),
   }),
 });
 
@@ -36,7 +49,13 @@ builder.queryField("keywordEvents", (t) =>
     {
       type: "KeywordEvent",
       cursor: "organizationId_sequence",
-      args: { intent: t.arg({ type: KeywordIntentEnum }), needsReview: t.arg.boolean() },
+      args: {
+        intent: t.arg({ type: KeywordIntentEnum }),
+        needsReview: t.arg.boolean({ description: "True: flagged and not yet marked reviewed." }),
+        campaignId: t.arg.id(),
+        receivedAfter: t.arg({ type: "DateTime" }),
+        receivedBefore: t.arg({ type: "DateTime" }),
+      },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.keywordEvent.findMany({
           ...query,
@@ -44,7 +63,20 @@ builder.queryField("keywordEvents", (t) =>
             AND: [
               visible.keywordEvent(ctx.actor),
               args.intent ? { intent: args.intent } : {},
-              args.needsReview != null ? { needsReview: args.needsReview } : {},
+              args.needsReview == null
+                ? {}
+                : args.needsReview
+                  ? { needsReview: true, reviewedAt: null }
+                  : { OR: [{ needsReview: false }, { reviewedAt: { not: null } }] },
+              args.campaignId
+                ? {
+                    campaignIds: {
+                      has: rowIdOrNull("Campaign", String(args.campaignId)) ?? asRowId(""),
+                    },
+                  }
+                : {},
+              args.receivedAfter ? { receivedAt: { gte: args.receivedAfter } } : {},
+              args.receivedBefore ? { receivedAt: { lt: args.receivedBefore } } : {},
             ],
           },
         }),
@@ -53,3 +85,56 @@ builder.queryField("keywordEvents", (t) =>
     { name: "KeywordEventEdge" },
   ),
 );
+
+const InboundMessageInput = builder.inputType("InboundMessageInput", {
+  fields: (t) => ({
+    from: t.string({ required: true, description: "The subscriber's number." }),
+    to: t.string({
+      required: true,
+      description: "The sender that received it (E.164 or short code).",
+    }),
+    body: t.string({ required: true }),
+    providerMessageId: t.string({ description: "A retry with the same id is processed once." }),
+    receivedAt: t.field({ type: "DateTime" }),
+  }),
+});
+
+const InboundMessagePayload = builder.simpleObject("InboundMessagePayload", {
+  fields: (t) => ({
+    keywordEvent: t.field({ type: KeywordEvent }),
+    reply: t.string({ nullable: true, description: "The text to send back, if any." }),
+    duplicate: t.boolean({ description: "True when the provider message id was seen before." }),
+  }),
+});
+
+const MarkKeywordEventReviewedInput = builder.inputType("MarkKeywordEventReviewedInput", {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+
+const MarkKeywordEventReviewedPayload = builder.simpleObject("MarkKeywordEventReviewedPayload", {
+  fields: (t) => ({ keywordEvent: t.field({ type: KeywordEvent }) }),
+});
+
+builder.mutationFields((t) => ({
+  receiveInboundMessage: t.field({
+    type: InboundMessagePayload,
+    description:
+      "Processes an inbound SMS as if a provider had posted it (the Twilio webhook does the same).",
+    authScopes: { writeConsent: true },
+    args: { input: t.arg({ type: InboundMessageInput, required: true }) },
+    resolve: (_root, { input }, ctx) => receiveInboundMessage(ctx.runtime, ctx.actor, input),
+  }),
+  markKeywordEventReviewed: t.field({
+    type: MarkKeywordEventReviewedPayload,
+    description: "Records that a person looked at a message flagged needsReview.",
+    authScopes: { configure: true },
+    args: { input: t.arg({ type: MarkKeywordEventReviewedInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({
+      keywordEvent: await markReviewed(
+        ctx.runtime,
+        ctx.actor,
+        rowIdOf("KeywordEvent", String(input.id)),
+      ),
+    }),
+  }),
+}));

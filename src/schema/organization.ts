@@ -1,5 +1,5 @@
 // Organization and Viewer: who the caller is, and the platform key's onboarding of organizations.
-import { createOrganization } from "../services/organizations.ts";
+import { createOrganization, updateOrganization } from "../services/organizations.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { RoleEnum } from "./enums.ts";
@@ -11,6 +11,12 @@ export const Organization = builder.prismaNode("Organization", {
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.organization(ctx.actor)] }),
   fields: (t) => ({
     name: t.exposeString("name"),
+    hasTwilioAuthToken: t.boolean({
+      description:
+        "Whether webhooks for this organization's senders are checked with its own Twilio auth token.",
+      select: { twilioAuthToken: true },
+      resolve: (organization) => organization.twilioAuthToken !== null,
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -52,5 +58,30 @@ builder.mutationField("createOrganization", (t) =>
     authScopes: { platform: true },
     args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
     resolve: (_root, { input }, ctx) => createOrganization(ctx.runtime.prisma, ctx.actor, input),
+  }),
+);
+
+const UpdateOrganizationInput = builder.inputType("UpdateOrganizationInput", {
+  fields: (t) => ({
+    name: t.string(),
+    twilioAuthToken: t.string({
+      description:
+        "Checks the signatures of Twilio webhooks for this organization's senders. Empty string removes it.",
+    }),
+  }),
+});
+
+const UpdateOrganizationPayload = builder.simpleObject("UpdateOrganizationPayload", {
+  fields: (t) => ({ organization: t.field({ type: Organization }) }),
+});
+
+builder.mutationField("updateOrganization", (t) =>
+  t.field({
+    type: UpdateOrganizationPayload,
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({
+      organization: await updateOrganization(ctx.runtime.prisma, ctx.actor, input),
+    }),
   }),
 );

@@ -70,3 +70,24 @@ export async function createOrganization(prisma: Prisma, actor: Actor, input: { 
   });
   return { organization, secret };
 }
+
+/** Renames the actor's organization or sets its Twilio auth token (ADMIN keys only). */
+export async function updateOrganization(
+  prisma: Prisma,
+  actor: Actor,
+  input: { name?: string | null; twilioAuthToken?: string | null },
+) {
+  if (actor.role !== "ADMIN") throw forbidden("Only ADMIN keys may change the organization.");
+  const name = input.name == null ? undefined : input.name.trim();
+  if (name !== undefined && (name === "" || name.length > 200)) {
+    throw badInput("input.name", "must be 1 to 200 characters");
+  }
+  const token = input.twilioAuthToken;
+  if (token != null && token !== "" && !/^[A-Za-z0-9]{16,128}$/.test(token)) {
+    throw badInput("input.twilioAuthToken", "must be 16 to 128 letters and digits");
+  }
+  return prisma.organization.update({
+    where: { id: actor.organizationId },
+    data: { name, twilioAuthToken: token == null ? undefined : token === "" ? null : token },
+  });
+}

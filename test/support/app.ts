@@ -27,7 +27,23 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
   };
 }
 
+let recording: string[] | null = null;
+
+/** The SQL statements the shared app sends while `work` runs (tests in a worker run one at a time). */
+export async function recordQueries<T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
+  const queries: string[] = [];
+  recording = queries;
+  try {
+    return { result: await work(), queries };
+  } finally {
+    recording = null;
+  }
+}
+
 export function testApp(): Promise<App> {
-  shared ??= startApp(loadConfig(testEnv()), { logError: () => undefined });
+  shared ??= startApp(loadConfig(testEnv()), {
+    logError: () => undefined,
+    onQuery: (sql) => recording?.push(sql),
+  });
   return shared;
 }

@@ -1,0 +1,116 @@
+// POST /webhooks/twilio/sms: Twilio's inbound-message webhook. The signature is checked with the
+// receiving organization's auth token (or TWILIO_AUTH_TOKEN) over the public URL Twilio called;
+// a bad or missing one is refused with 403 before anything is written. The reply goes back as
+// TwiML; a retried MessageSid gets the same TwiML and is processed once.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { DomainError } from "../domain/errors.ts";
+import { validTwilioSignature } from "../domain/twilio-signature.ts";
+import { normalizeSenderLookup, receiveInboundMessage } from "../services/inbound.ts";
+import type { Runtime } from "../services/runtime.ts";
+
+export const TWILIO_SMS_PATH = "/webhooks/twilio/sms";
+const MAX_BODY_BYTES = 64 * 1024;
+
+const escapeXml = (text: string) =>
+  text.replace(
+    /[<>&'"]/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!,
+  );
+
+export function twiml(reply: string | null): string {
+  return reply
+    ? `<?xml version="1.0" encoding="UTF-8"?><Response><Message>${escapeXml(reply)}</Message></Response>`
+    : `<?xml version="1.0" encoding="UTF-8"?><Response/>`;
+}
+
+function send(res: ServerResponse, status: number, body: string, type = "text/xml; charset=utf-8") {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+/** The URL Twilio signed: the configured public base URL, else what the request says it reached. */
+function signedUrl(req: IncomingMessage, publicUrl: string | undefined): string {
+  if (publicUrl) return new URL(req.url ?? TWILIO_SMS_PATH, publicUrl).toString();
+  const forwarded = req.headers["x-forwarded-proto"];
+  const proto =
+    (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0].trim() || "http";
+  return `${proto}://${req.headers.host ?? "localhost"}${req.url ?? TWILIO_SMS_PATH}`;
+}
+
+export async function handleTwilioSms(
+  req: IncomingMessage,
+  res: ServerResponse,
+  runtime: Runtime,
+  logError: (error: unknown) => void,
+) {
+  if (req.method !== "POST") {
+    res.setHeader("allow", "POST");
+    return send(res, 405, "Method Not Allowed", "text/plain");
+  }
+  if (!(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
+    return send(res, 415, "Expected application/x-www-form-urlencoded", "text/plain");
+  }
+  const raw = await readBody(req);
+  if (raw === null) return send(res, 413, "Payload Too Large", "text/plain");
+  const params = Object.fromEntries(new URLSearchParams(raw));
+
+  let address: string | null = null;
+  try {
+    address = params.To ? normalizeSenderLookup(params.To, runtime.config.defaultRegion) : null;
+  } catch {
+    address = null;
+  }
+  const sender = address
+    ? await runtime.prisma.sender.findUnique({
+        where: { address },
+        include: { organization: { select: { twilioAuthToken: true } } },
+      })
+    : null;
+  const token = sender?.organization.twilioAuthToken ?? runtime.config.twilioAuthToken;
+  const signature = req.headers["x-twilio-signature"];
+  if (
+    !token ||
+    !validTwilioSignature(
+      token,
+      Array.isArray(signature) ? signature[0] : signature,
+      signedUrl(req, runtime.config.publicUrl),
+      params,
+    )
+  ) {
+    return send(res, 403, "Invalid Twilio signature", "text/plain");
+  }
+  if (!sender) return send(res, 404, twiml(null));
+  if (!params.From || params.Body === undefined) return send(res, 400, twiml(null));
+
+  try {
+    const result = await receiveInboundMessage(runtime, null, {
+      from: params.From,
+      to: sender.address,
+      body: params.Body,
+      providerMessageId: params.MessageSid || params.SmsSid || null,
+    });
+    return send(res, 200, twiml(result.reply));
+  } catch (error) {
+    if (error instanceof DomainError)
+      return send(res, error.code === "NOT_FOUND" ? 404 : 400, twiml(null));
+    logError(error);
+    return send(res, 500, twiml(null));
+  }
+}
