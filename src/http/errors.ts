@@ -3,6 +3,7 @@
 // FORBIDDEN, and everything else is masked as INTERNAL_SERVER_ERROR and logged.
 import { ForbiddenError } from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
+import type { Plugin } from "graphql-yoga";
 import { DomainError } from "../domain/errors.ts";
 
 const PUBLIC_CODES = new Set([
@@ -17,6 +18,7 @@ const PUBLIC_CODES = new Set([
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
 
+/** The first error in the chain that is not a GraphQLError wrapper: a rule's, or an unexpected one. */
 function rootCause(error: unknown): unknown {
   let current = error;
   while (current instanceof GraphQLError && current.originalError) current = current.originalError;
@@ -34,6 +36,15 @@ function withCode(
     positions: error.positions,
     path: error.path,
     extensions,
+  });
+}
+
+/** A request error with its code mapped onto the public set (anything else is BAD_USER_INPUT). */
+export function withPublicCode(error: GraphQLError): GraphQLError {
+  const code = error.extensions.code;
+  return withCode(error, error.message, {
+    ...error.extensions,
+    code: typeof code === "string" && PUBLIC_CODES.has(code) ? code : "BAD_USER_INPUT",
   });
 }
 
@@ -56,14 +67,9 @@ export function createMaskError(logUnexpected: ErrorLogger) {
       return withCode(graphQLError, "This API key's role may not do that.", { code: "FORBIDDEN" });
     }
     if (cause instanceof GraphQLError) {
-      // Raised by GraphQL itself or by Yoga for a malformed request: safe to show as it is.
-      const code = cause.extensions.code;
-      const http = cause.extensions.http;
-      return withCode(cause, cause.message, {
-        ...cause.extensions,
-        code: typeof code === "string" && PUBLIC_CODES.has(code) ? code : "BAD_USER_INPUT",
-        ...(http ? { http } : {}),
-      });
+      // Raised by GraphQL itself or by Yoga for a malformed request: safe to show. The outermost
+      // message says where (`Variable "$input" got invalid value … at "input.kind"`).
+      return withPublicCode(graphQLError);
     }
     logUnexpected(cause);
     return withCode(graphQLError, "Unexpected error.", { code: "INTERNAL_SERVER_ERROR" });
@@ -77,4 +83,15 @@ export function unauthenticated(message: string): GraphQLError {
       http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } },
     },
   });
+}
+
+/** Validation failures carry the public BAD_USER_INPUT code too (Yoga does not mask them). */
+export function useStableValidationCodes(): Plugin {
+  return {
+    onValidate:
+      () =>
+      ({ result, setResult }) => {
+        if (result.length > 0) setResult(result.map((error) => withPublicCode(error)));
+      },
+  };
 }

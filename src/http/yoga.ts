@@ -7,7 +7,7 @@ import { authenticate } from "../services/api-keys.ts";
 import type { Runtime } from "../services/runtime.ts";
 import type { Context } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
-import { createMaskError, unauthenticated } from "./errors.ts";
+import { createMaskError, unauthenticated, useStableValidationCodes } from "./errors.ts";
 
 export interface ServerContext {
   /** graphql-ws connection parameters, present on WebSocket operations */
@@ -35,6 +35,7 @@ export function buildYoga(runtime: Runtime, logError: (error: unknown) => void):
         }
       : false,
     maskedErrors: { maskError: createMaskError(logError) },
+    plugins: [useStableValidationCodes()],
     logging: false,
     context: async ({ request, connectionParams }): Promise<Context> => {
       const secret = secretFromAuthorization(authorizationOf(request, connectionParams));

@@ -2,7 +2,7 @@
 // domain type beside this one.
 import SchemaBuilder from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
-import RelayPlugin from "@pothos/plugin-relay";
+import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import SimpleObjectsPlugin from "@pothos/plugin-simple-objects";
 import { DateTimeResolver, JSONResolver } from "graphql-scalars";
@@ -10,6 +10,18 @@ import { canConfigure, canManageKeys, canWriteConsent } from "../domain/api-key.
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "./context.ts";
+
+/** The types `node(id)` resolves; every other typename in an ID reads as unknown. */
+const NODE_TYPES = new Set([
+  "Organization",
+  "ApiKey",
+  "Sender",
+  "Campaign",
+  "Subscriber",
+  "Consent",
+  "ConsentEvent",
+  "KeywordEvent",
+]);
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -45,6 +57,18 @@ export const builder = new SchemaBuilder<{
     clientMutationId: "omit",
     cursorType: "String",
     nodesQueryOptions: false,
+    // An ID that is not one of ours reads like an unknown one: null, without an error.
+    decodeGlobalID: (globalID) => {
+      try {
+        return decodeGlobalID(globalID);
+      } catch {
+        return { typename: "", id: "" };
+      }
+    },
+    nodeQueryOptions: {
+      resolve: (_root, { id }, _ctx, _info, resolveNode) =>
+        NODE_TYPES.has(id.typename) ? resolveNode(id) : null,
+    },
   },
   prisma: {
     client: (ctx) => ctx.runtime.prisma,

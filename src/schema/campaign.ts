@@ -94,7 +94,7 @@ builder.queryFields((t) => ({
       if (!id) return null;
       return ctx.runtime.prisma.campaign.findFirst({
         ...query,
-        where: { id, ...visible.campaign(ctx.actor) },
+        where: { AND: [{ id }, visible.campaign(ctx.actor)] },
       });
     },
   }),

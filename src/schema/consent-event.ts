@@ -5,7 +5,7 @@ import { verifyLedger } from "../services/ledger.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
-import { asRowId, rowIdOrNull } from "./ids.ts";
+import { asRowId, filterId } from "./ids.ts";
 
 export const ConsentEvent = builder.prismaNode("ConsentEvent", {
   nullable: true,
@@ -56,14 +56,9 @@ builder.queryField("consentEvents", (t) =>
           where: {
             AND: [
               visible.consentEvent(ctx.actor),
-              args.campaignId
-                ? { campaignId: rowIdOrNull("Campaign", String(args.campaignId)) ?? asRowId("") }
-                : {},
-              args.subscriberId
-                ? {
-                    subscriberId:
-                      rowIdOrNull("Subscriber", String(args.subscriberId)) ?? asRowId(""),
-                  }
+              args.campaignId != null ? { campaignId: filterId("Campaign", args.campaignId) } : {},
+              args.subscriberId != null
+                ? { subscriberId: filterId("Subscriber", args.subscriberId) }
                 : {},
             ],
           },

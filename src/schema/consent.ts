@@ -4,7 +4,7 @@ import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
 import { ConsentEvent } from "./consent-event.ts";
-import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
+import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
 export const Consent = builder.prismaNode("Consent", {
   nullable: true,
@@ -46,14 +46,9 @@ builder.queryField("consents", (t) =>
           where: {
             AND: [
               visible.consent(ctx.actor),
-              args.campaignId
-                ? { campaignId: rowIdOrNull("Campaign", String(args.campaignId)) ?? asRowId("") }
-                : {},
-              args.subscriberId
-                ? {
-                    subscriberId:
-                      rowIdOrNull("Subscriber", String(args.subscriberId)) ?? asRowId(""),
-                  }
+              args.campaignId != null ? { campaignId: filterId("Campaign", args.campaignId) } : {},
+              args.subscriberId != null
+                ? { subscriberId: filterId("Subscriber", args.subscriberId) }
                 : {},
               args.status ? { status: args.status } : {},
             ],

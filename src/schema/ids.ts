@@ -9,15 +9,27 @@ export const NO_ROW_ID = "00000000-0000-0000-0000-000000000000";
 
 export const asRowId = (id: string) => (UUID.test(id) ? id : NO_ROW_ID);
 
+/** How NOT_FOUND messages name each type, the same words the services use. */
+const LABELS: Record<string, string> = {
+  ApiKey: "API key",
+  Campaign: "campaign",
+  Consent: "consent",
+  ConsentEvent: "consent event",
+  KeywordEvent: "keyword event",
+  Organization: "organization",
+  Sender: "sender",
+  Subscriber: "subscriber",
+};
+
 export function rowIdOf(typename: string, globalId: string): string {
-  let decoded: { typename: string; id: string };
+  let decoded: { typename: string; id: string } | null = null;
   try {
     decoded = decodeGlobalID(globalId);
   } catch {
-    throw notFound(typename.toLowerCase(), globalId);
+    decoded = null;
   }
-  if (decoded.typename !== typename || !UUID.test(decoded.id)) {
-    throw notFound(typename.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase(), globalId);
+  if (!decoded || decoded.typename !== typename || !UUID.test(decoded.id)) {
+    throw notFound(LABELS[typename] ?? typename, globalId);
   }
   return decoded.id;
 }
@@ -29,4 +41,16 @@ export function rowIdOrNull(typename: string, globalId: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The id to filter a list by: undefined when the argument is absent (no filter), the row id when
+ * it is one of ours, and an id matching nothing when it is not (an empty string included).
+ */
+export function filterId(
+  typename: string,
+  globalId: string | number | null | undefined,
+): string | undefined {
+  if (globalId == null) return undefined;
+  return rowIdOrNull(typename, String(globalId)) ?? NO_ROW_ID;
 }

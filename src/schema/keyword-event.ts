@@ -4,7 +4,7 @@ import { markReviewed, receiveInboundMessage } from "../services/inbound.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { KeywordIntentEnum } from "./enums.ts";
-import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
+import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
 export const KeywordEvent = builder.prismaNode("KeywordEvent", {
   nullable: true,
@@ -68,12 +68,8 @@ builder.queryField("keywordEvents", (t) =>
                 : args.needsReview
                   ? { needsReview: true, reviewedAt: null }
                   : { OR: [{ needsReview: false }, { reviewedAt: { not: null } }] },
-              args.campaignId
-                ? {
-                    campaignIds: {
-                      has: rowIdOrNull("Campaign", String(args.campaignId)) ?? asRowId(""),
-                    },
-                  }
+              args.campaignId != null
+                ? { campaignIds: { has: filterId("Campaign", args.campaignId) } }
                 : {},
               args.receivedAfter ? { receivedAt: { gte: args.receivedAfter } } : {},
               args.receivedBefore ? { receivedAt: { lt: args.receivedBefore } } : {},

@@ -6,7 +6,7 @@ import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentEventConnection } from "./consent-event.ts";
 import { ConsentStatusEnum } from "./enums.ts";
-import { asRowId, rowIdOrNull } from "./ids.ts";
+import { asRowId, filterId, rowIdOrNull } from "./ids.ts";
 
 const partnerCampaigns = (campaignIds: readonly string[] | null) =>
   campaignIds === null ? {} : { campaignId: { in: [...campaignIds] } };
@@ -51,14 +51,14 @@ builder.queryFields((t) => ({
         const phone = normalizePhone(args.phone, ctx.runtime.config.defaultRegion);
         return ctx.runtime.prisma.subscriber.findFirst({
           ...query,
-          where: { phone, ...visible.subscriber(ctx.actor) },
+          where: { AND: [{ phone }, visible.subscriber(ctx.actor)] },
         });
       }
       const id = rowIdOrNull("Subscriber", String(args.id));
       if (!id) return null;
       return ctx.runtime.prisma.subscriber.findFirst({
         ...query,
-        where: { id, ...visible.subscriber(ctx.actor) },
+        where: { AND: [{ id }, visible.subscriber(ctx.actor)] },
       });
     },
   }),
@@ -68,9 +68,7 @@ builder.queryFields((t) => ({
       cursor: "id",
       args: { campaignId: t.arg.id(), status: t.arg({ type: ConsentStatusEnum }) },
       resolve: (query, _root, args, ctx) => {
-        const campaignId = args.campaignId
-          ? (rowIdOrNull("Campaign", String(args.campaignId)) ?? asRowId(""))
-          : undefined;
+        const campaignId = filterId("Campaign", args.campaignId);
         const consentFilter =
           campaignId || args.status
             ? {

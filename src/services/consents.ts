@@ -205,9 +205,26 @@ export async function optInWithin(
   const current = await tx.consent.findUnique({
     where: { subscriberId_campaignId: { subscriberId: subscriber.id, campaignId: campaign.id } },
   });
+  // A PENDING or EXPIRED consent still stands on the last settled answer before it: when that was
+  // an opt-out, the number is being re-added and only the subscriber's "Y" may bring it back, so
+  // a retried (or later) integration call must not confirm it.
+  let basis = current?.status ?? null;
+  if (current && (basis === "PENDING" || basis === "EXPIRED")) {
+    const settled = await tx.consentEvent.findFirst({
+      // (subscriberId, sequence) is indexed: this reads the subscriber's own events only
+      where: {
+        subscriberId: current.subscriberId,
+        campaignId: current.campaignId,
+        toStatus: { in: ["OPTED_IN", "OPTED_OUT"] },
+      },
+      orderBy: { sequence: "desc" },
+      select: { toStatus: true },
+    });
+    if (settled?.toStatus === "OPTED_OUT") basis = "OPTED_OUT";
+  }
   let to = nextStatus(current?.status ?? null, {
     kind: "OPT_IN",
-    confirmed: optInIsConfirmed(request.source, campaign.doubleOptIn, current?.status ?? null),
+    confirmed: optInIsConfirmed(request.source, campaign.doubleOptIn, basis),
   });
   if (to && current?.status === "OPTED_OUT") {
     // An opt-in that happened before the opt-out it would undo is stale: the opt-out stands.

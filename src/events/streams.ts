@@ -1,0 +1,310 @@
+// Live streams read from the logs themselves (the ledger, the inbound-message log), never from a
+// side channel. One tailer per organization and log reads each new row once for every
+// subscription of this instance; each subscription first replays what was committed after its
+// cursor, then goes live, with no gap and no duplicate at the seam, in sequence order. Sequences
+// are gap-free in commit order per organization (src/services/ledger.ts), so "every row after n"
+// never skips one that commits later. A subscription's buffer is bounded: a consumer that falls
+// behind by more than that is failed with SLOW_CONSUMER and resumes with `after`.
+import { DomainError } from "../domain/errors.ts";
+import type { Wakeups } from "./wakeups.ts";
+
+export interface Sequenced {
+  sequence: number;
+}
+
+/** Where a log's rows come from. */
+export interface LogSource<Row extends Sequenced, Filter> {
+  /** the organization's highest committed sequence */
+  head(organizationId: string): Promise<number>;
+  /** rows with after < sequence ≤ upTo (all when upTo is null) in sequence order, matching `filter` when given */
+  read(
+    organizationId: string,
+    after: number,
+    upTo: number | null,
+    limit: number,
+    filter: Filter | null,
+  ): Promise<Row[]>;
+  matches(row: Row, filter: Filter): boolean;
+}
+
+export class SlowConsumerError extends DomainError {
+  constructor(readonly resumeAfter: number) {
+    super(
+      "RATE_LIMITED",
+      "This subscription fell too far behind and was closed; subscribe again with `after` set to the last cursor you received.",
+      { details: { reason: "SLOW_CONSUMER" } },
+    );
+  }
+}
+
+const PAGE = 200;
+
+class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterator<Row> {
+  private queue: Row[] = [];
+  private waiting: ((value: IteratorResult<Row>) => void) | null = null;
+  private failing: ((error: unknown) => void) | null = null;
+  private mode: "replay" | "live" | "done" = "replay";
+  /** highest sequence handed to (or consciously skipped for) this consumer */
+  private watermark: number;
+  /** highest sequence the tailer offered while replaying (those rows are re-read from the log) */
+  private offeredDuringReplay = 0;
+  private failure: unknown = null;
+  private replayPage: Row[] = [];
+
+  constructor(
+    private readonly source: LogSource<Row, Filter>,
+    private readonly organizationId: string,
+    after: number,
+    private readonly filter: Filter,
+    private readonly bufferSize: number,
+    private readonly onEnd: (subscription: Subscription<Row, Filter>) => void,
+    private readonly onOverflow: () => void,
+  ) {
+    this.watermark = after;
+  }
+
+  /** Called by the tailer, synchronously, for every new row of the organization. */
+  offer(row: Row) {
+    if (this.mode === "done") return;
+    if (this.mode === "replay") {
+      this.offeredDuringReplay = Math.max(this.offeredDuringReplay, row.sequence);
+      return;
+    }
+    if (row.sequence <= this.watermark) return;
+    this.watermark = row.sequence;
+    if (!this.source.matches(row, this.filter)) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = this.failing = null;
+      resolve({ value: row, done: false });
+      return;
+    }
+    if (this.queue.length >= this.bufferSize) {
+      this.fail(new SlowConsumerError(this.queue[0].sequence - 1));
+      this.onOverflow();
+      return;
+    }
+    this.queue.push(row);
+  }
+
+  private fail(error: unknown) {
+    this.failure = error;
+    this.queue = [];
+    this.finish();
+    if (this.failing) {
+      const reject = this.failing;
+      this.waiting = this.failing = null;
+      reject(error);
+    }
+  }
+
+  private finish() {
+    if (this.mode === "done") return;
+    this.mode = "done";
+    this.onEnd(this);
+  }
+
+  /** Next replayed row, reading the log page by page; null once caught up (then live). */
+  private async nextReplayed(): Promise<Row | null> {
+    for (;;) {
+      if (this.replayPage.length > 0) {
+        const row = this.replayPage.shift()!;
+        this.watermark = row.sequence;
+        return row;
+      }
+      const head = await this.source.head(this.organizationId);
+      const page = await this.source.read(
+        this.organizationId,
+        this.watermark,
+        head,
+        PAGE,
+        this.filter,
+      );
+      if (this.mode === "done") return null;
+      if (page.length === PAGE) {
+        this.replayPage = page;
+        continue;
+      }
+      this.replayPage = page;
+      if (page.length > 0) continue;
+      // Everything through `head` is delivered. Rows the tailer offered meanwhile beyond it are
+      // committed, so another read finds them; otherwise go live from `head`.
+      this.watermark = Math.max(this.watermark, head);
+      if (this.offeredDuringReplay > head) continue;
+      this.mode = "live";
+      return null;
+    }
+  }
+
+  async next(): Promise<IteratorResult<Row>> {
+    if (this.mode === "replay") {
+      try {
+        const row = await this.nextReplayed();
+        if (row) return { value: row, done: false };
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    if (this.queue.length > 0) return { value: this.queue.shift()!, done: false };
+    if (this.failure) {
+      const error = this.failure;
+      this.failure = null;
+      throw error;
+    }
+    if (this.mode === "done") return { value: undefined, done: true };
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.failing = reject;
+    });
+  }
+
+  async return(): Promise<IteratorResult<Row>> {
+    this.queue = [];
+    this.finish();
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = this.failing = null;
+      resolve({ value: undefined, done: true });
+    }
+    return { value: undefined, done: true };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<Row>> {
+    await this.return();
+    throw error;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+/** Reads one organization's new rows of one log and offers them to its subscriptions. */
+class Tailer<Row extends Sequenced, Filter> {
+  readonly subscriptions = new Set<Subscription<Row, Filter>>();
+  private cursor: number | null = null;
+  private reading = false;
+  private again = false;
+
+  constructor(
+    private readonly source: LogSource<Row, Filter>,
+    private readonly organizationId: string,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  wake() {
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = true;
+    void this.readNewRows().finally(() => {
+      this.reading = false;
+    });
+  }
+
+  private async readNewRows() {
+    try {
+      do {
+        this.again = false;
+        if (this.cursor === null) this.cursor = await this.source.head(this.organizationId);
+        for (;;) {
+          const rows = await this.source.read(this.organizationId, this.cursor, null, PAGE, null);
+          for (const row of rows) {
+            this.cursor = row.sequence;
+            for (const subscription of this.subscriptions) subscription.offer(row);
+          }
+          if (rows.length < PAGE) break;
+        }
+      } while (this.again);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+}
+
+export interface StreamOptions {
+  /** rows a live subscription may hold for a slow consumer before it is failed */
+  bufferSize: number;
+  /** how often tailers look for rows even without a wake-up */
+  pollIntervalMs: number;
+  onError: (error: unknown) => void;
+}
+
+/** The streams of one log (consent events or keyword events) for this instance. */
+export class LogStreams<Row extends Sequenced, Filter> {
+  private readonly tailers = new Map<string, Tailer<Row, Filter>>();
+  private readonly unsubscribe: () => void;
+  private readonly poll: NodeJS.Timeout;
+
+  constructor(
+    private readonly source: LogSource<Row, Filter>,
+    wakeups: Wakeups,
+    private readonly options: StreamOptions,
+  ) {
+    this.unsubscribe = wakeups.subscribe((organizationId) =>
+      this.tailers.get(organizationId)?.wake(),
+    );
+    this.poll = setInterval(
+      () => this.tailers.forEach((tailer) => tailer.wake()),
+      options.pollIntervalMs,
+    );
+    this.poll.unref();
+  }
+
+  /** The organization's current head, as a starting point for a subscription without `after`. */
+  head(organizationId: string) {
+    return this.source.head(organizationId);
+  }
+
+  /**
+   * A stream of the organization's rows after `after` that match `filter`: first the committed
+   * ones, then live ones as they commit.
+   */
+  open(
+    organizationId: string,
+    after: number,
+    filter: Filter,
+    onOverflow: () => void = () => undefined,
+  ): AsyncIterableIterator<Row> {
+    let tailer = this.tailers.get(organizationId);
+    if (!tailer) {
+      tailer = new Tailer(this.source, organizationId, this.options.onError);
+      this.tailers.set(organizationId, tailer);
+    }
+    const owner = tailer;
+    const subscription = new Subscription(
+      this.source,
+      organizationId,
+      after,
+      filter,
+      this.options.bufferSize,
+      (ended) => {
+        owner.subscriptions.delete(ended);
+        if (owner.subscriptions.size === 0 && this.tailers.get(organizationId) === owner) {
+          this.tailers.delete(organizationId);
+        }
+      },
+      onOverflow,
+    );
+    owner.subscriptions.add(subscription);
+    owner.wake();
+    return subscription;
+  }
+
+  /** Subscriptions open on this instance (for metrics and leak tests). */
+  get size(): number {
+    let total = 0;
+    for (const tailer of this.tailers.values()) total += tailer.subscriptions.size;
+    return total;
+  }
+
+  close() {
+    clearInterval(this.poll);
+    this.unsubscribe();
+    for (const tailer of this.tailers.values()) {
+      for (const subscription of tailer.subscriptions) void subscription.return();
+    }
+    this.tailers.clear();
+  }
+}
