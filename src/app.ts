@@ -5,6 +5,9 @@ import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/client.ts";
 import { startServer, type OptgraphServer } from "./http/server.ts";
 import { bootstrapOrganization, type Bootstrap } from "./services/organizations.ts";
+import { consentEventSource, keywordEventSource } from "./events/sources.ts";
+import { LogStreams } from "./events/streams.ts";
+import { localWakeups, postgresWakeups, redisWakeups } from "./events/wakeups.ts";
 import { expirePendingConsents } from "./services/consents.ts";
 import type { Runtime } from "./services/runtime.ts";
 
@@ -50,7 +53,25 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const logError = options.logError ?? ((error) => console.error("unexpected error:", error));
   try {
     const bootstrap = await bootstrapOrganization(db.prisma, config.adminKey);
-    const runtime: Runtime = { prisma: db.prisma, config };
+    const wakeups = config.redisUrl
+      ? redisWakeups(config.redisUrl, logError)
+      : db.kind === "postgres" && config.database.kind === "postgres"
+        ? postgresWakeups(config.database.url, db.pool!, logError)
+        : localWakeups();
+    const streamOptions = {
+      bufferSize: config.streamBufferSize,
+      pollIntervalMs: config.streamPollMs,
+      onError: logError,
+    };
+    const runtime: Runtime = {
+      prisma: db.prisma,
+      config,
+      wakeups,
+      streams: {
+        consentEvents: new LogStreams(consentEventSource(db.prisma), wakeups, streamOptions),
+        keywordEvents: new LogStreams(keywordEventSource(db.prisma), wakeups, streamOptions),
+      },
+    };
     const server = await startServer(runtime, db, {
       host: config.host,
       port: config.port,
@@ -62,7 +83,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const stop = () =>
       (stopping ??= (async () => {
         await expiry.stop();
+        runtime.streams.consentEvents.close();
+        runtime.streams.keywordEvents.close();
         await server.close();
+        await wakeups.close();
         await db.close();
       })());
     return { config, db, runtime, server, bootstrap, stop };

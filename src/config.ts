@@ -30,6 +30,10 @@ export interface Config {
   /** GraphiQL, introspection and field suggestions */
   exposeSchema: boolean;
   shutdownGraceMs: number;
+  /** events a live subscription may hold for a slow consumer before it is closed */
+  streamBufferSize: number;
+  /** how often streams look for new rows without a wake-up */
+  streamPollMs: number;
 }
 
 export class ConfigError extends Error {
@@ -117,5 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: urlVar(env, "REDIS_URL", ["redis:", "rediss:"]),
     exposeSchema: boolVar(env, "OPTGRAPH_EXPOSE_SCHEMA", nodeEnv !== "production"),
     shutdownGraceMs: intVar(env, "OPTGRAPH_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    streamBufferSize: intVar(env, "OPTGRAPH_STREAM_BUFFER", 1000, 1, 1_000_000),
+    streamPollMs: intVar(env, "OPTGRAPH_STREAM_POLL_MS", 1000, 10, 600_000),
   };
 }

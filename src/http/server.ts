@@ -6,7 +6,9 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
-import { buildYoga, type OptgraphYoga } from "./yoga.ts";
+import { secretFromAuthorization } from "../domain/api-key.ts";
+import { authenticate } from "../services/api-keys.ts";
+import { authorizationOf, buildYoga, type OptgraphYoga } from "./yoga.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
 
@@ -53,6 +55,12 @@ export async function startServer(
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
   const disposeWs = useServer(
     {
+      connectionInitWaitTimeout: 3000,
+      // A connection is accepted only with a valid key in connectionParams (else 4403 Forbidden).
+      onConnect: async (ctx) => {
+        const secret = secretFromAuthorization(authorizationOf(undefined, ctx.connectionParams));
+        return secret ? (await authenticate(runtime.prisma, secret)) !== null : false;
+      },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {

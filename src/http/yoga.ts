@@ -12,14 +12,25 @@ import { createMaskError, unauthenticated, useStableValidationCodes } from "./er
 export interface ServerContext {
   /** graphql-ws connection parameters, present on WebSocket operations */
   connectionParams?: Record<string, unknown>;
+  /** the client's WebSocket, present on WebSocket operations */
+  socket?: { close(code?: number, reason?: string): void };
 }
+
+/** The close code and reason a WebSocket gets when one of its subscriptions overflows. */
+export const SLOW_CONSUMER_CLOSE = {
+  code: 1008,
+  reason: "Slow consumer: a subscription buffer overflowed; resubscribe with after",
+};
 
 export type OptgraphYoga = YogaServerInstance<ServerContext, Context>;
 
-function authorizationOf(request: Request, connectionParams: Record<string, unknown> | undefined) {
+export function authorizationOf(
+  request: Request | undefined,
+  connectionParams: Record<string, unknown> | undefined,
+) {
   const fromParams = connectionParams?.authorization ?? connectionParams?.Authorization;
   if (typeof fromParams === "string") return fromParams;
-  return request.headers.get("authorization");
+  return request?.headers.get("authorization") ?? null;
 }
 
 export function buildYoga(runtime: Runtime, logError: (error: unknown) => void): OptgraphYoga {
@@ -37,7 +48,7 @@ export function buildYoga(runtime: Runtime, logError: (error: unknown) => void):
     maskedErrors: { maskError: createMaskError(logError) },
     plugins: [useStableValidationCodes()],
     logging: false,
-    context: async ({ request, connectionParams }): Promise<Context> => {
+    context: async ({ request, connectionParams, socket }): Promise<Context> => {
       const secret = secretFromAuthorization(authorizationOf(request, connectionParams));
       if (!secret) {
         throw unauthenticated("An API key is required: send `Authorization: Bearer <key>`.");
@@ -47,7 +58,8 @@ export function buildYoga(runtime: Runtime, logError: (error: unknown) => void):
       return {
         actor,
         runtime,
-        requestId: request.headers.get("x-request-id") ?? randomUUID(),
+        requestId: request?.headers.get("x-request-id") ?? randomUUID(),
+        onSlowConsumer: () => socket?.close(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason),
       };
     },
   });

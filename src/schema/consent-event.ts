@@ -1,11 +1,12 @@
 // The ledger over GraphQL: ConsentEvent and the consentEvents query, in sequence order.
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import { encodeCursor } from "../events/cursor.ts";
+import { decodeCursor, encodeCursor } from "../events/cursor.ts";
+import { consentStreamFilter } from "../services/streams.ts";
 import { verifyLedger } from "../services/ledger.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
-import { asRowId, filterId } from "./ids.ts";
+import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
 export const ConsentEvent = builder.prismaNode("ConsentEvent", {
   nullable: true,
@@ -92,5 +93,30 @@ builder.queryField("verifyLedger", (t) =>
           : null,
       };
     },
+  }),
+);
+
+builder.subscriptionField("consentChanged", (t) =>
+  t.field({
+    type: ConsentEvent,
+    description:
+      "Consent events as they commit. With `after` (any event's cursor) it first replays every matching event committed since, then continues live: no gap, no duplicate, in sequence order.",
+    args: { campaignId: t.arg.id(), subscriberId: t.arg.id(), after: t.arg.string() },
+    subscribe: async (_root, args, ctx) => {
+      const filter = await consentStreamFilter(ctx, {
+        campaignId:
+          args.campaignId == null ? undefined : rowIdOf("Campaign", String(args.campaignId)),
+        subscriberId:
+          args.subscriberId == null ? undefined : rowIdOf("Subscriber", String(args.subscriberId)),
+      });
+      const streams = ctx.runtime.streams.consentEvents;
+      const organizationId = ctx.actor.organizationId;
+      const after =
+        args.after != null
+          ? decodeCursor("consent", args.after)
+          : await streams.head(organizationId);
+      return streams.open(organizationId, after, filter, ctx.onSlowConsumer);
+    },
+    resolve: (event) => event,
   }),
 );

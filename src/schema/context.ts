@@ -6,4 +6,6 @@ export interface Context {
   readonly actor: Actor;
   readonly runtime: Runtime;
   readonly requestId: string;
+  /** closes the client's transport when one of its subscriptions overflows (WebSocket) */
+  readonly onSlowConsumer: () => void;
 }

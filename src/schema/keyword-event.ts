@@ -1,5 +1,6 @@
 // Inbound messages over GraphQL: KeywordEvent and the keywordEvents query.
-import { encodeCursor } from "../events/cursor.ts";
+import { decodeCursor, encodeCursor } from "../events/cursor.ts";
+import { keywordStreamFilter } from "../services/streams.ts";
 import { markReviewed, receiveInboundMessage } from "../services/inbound.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
@@ -134,3 +135,25 @@ builder.mutationFields((t) => ({
     }),
   }),
 }));
+
+builder.subscriptionField("keywordEventReceived", (t) =>
+  t.field({
+    type: KeywordEvent,
+    description: "Inbound messages as they are processed; `after` resumes like consentChanged.",
+    args: { campaignId: t.arg.id(), after: t.arg.string() },
+    subscribe: async (_root, args, ctx) => {
+      const filter = await keywordStreamFilter(ctx, {
+        campaignId:
+          args.campaignId == null ? undefined : rowIdOf("Campaign", String(args.campaignId)),
+      });
+      const streams = ctx.runtime.streams.keywordEvents;
+      const organizationId = ctx.actor.organizationId;
+      const after =
+        args.after != null
+          ? decodeCursor("keyword", args.after)
+          : await streams.head(organizationId);
+      return streams.open(organizationId, after, filter, ctx.onSlowConsumer);
+    },
+    resolve: (event) => event,
+  }),
+);

@@ -396,10 +396,13 @@ export async function withLedger<T>(
   organizationId: string,
   work: (tx: Tx, head: LedgerHead) => Promise<T>,
 ) {
-  return runtime.prisma.$transaction(
+  const result = await runtime.prisma.$transaction(
     async (tx) => work(tx, await lockLedger(tx, organizationId)),
     TRANSACTION,
   );
+  // Committed: tell every instance's streams to read the organization's new rows.
+  runtime.wakeups.publish(organizationId);
+  return result;
 }
 
 function changeContext(

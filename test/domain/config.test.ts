@@ -28,6 +28,8 @@ describe("loadConfig", () => {
       redisUrl: undefined,
       exposeSchema: true,
       shutdownGraceMs: 10_000,
+      streamBufferSize: 1000,
+      streamPollMs: 1000,
     });
   });
 

@@ -23,7 +23,7 @@ const contract = parse(
   readFileSync(new URL("../../schema/contract.graphql", import.meta.url), "utf8"),
 );
 
-const PENDING = new Set(["Subscription"]);
+const PENDING = new Set<string>([]);
 
 function shape(node: TypeNode): string {
   if (node.kind === Kind.NON_NULL_TYPE) return `${shape(node.type)}!`;
