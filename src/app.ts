@@ -3,6 +3,10 @@
 import type { PGlite } from "@electric-sql/pglite";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/client.ts";
+import { Redis } from "ioredis";
+import { createLogger, errorFields } from "./http/logging.ts";
+import { createMetrics } from "./http/metrics.ts";
+import { createRateLimits, loadPersistedOperations } from "./http/protections.ts";
 import { startServer, type OptgraphServer } from "./http/server.ts";
 import { bootstrapOrganization, type Bootstrap } from "./services/organizations.ts";
 import { consentEventSource, keywordEventSource } from "./events/sources.ts";
@@ -50,8 +54,18 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     pglite: options.pglite,
     onQuery: options.onQuery,
   });
-  const logError = options.logError ?? ((error) => console.error("unexpected error:", error));
+  const logger = createLogger(config.logLevel);
+  const logError =
+    options.logError ??
+    ((error: unknown) => logger.error({ err: errorFields(error) }, "unexpected error"));
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : null;
+  redis?.on("error", logError);
   try {
+    const persistedOperations = config.persistedOperationsFile
+      ? loadPersistedOperations(config.persistedOperationsFile)
+      : null;
     const bootstrap = await bootstrapOrganization(db.prisma, config.adminKey);
     const wakeups = config.redisUrl
       ? redisWakeups(config.redisUrl, logError)
@@ -76,7 +90,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       host: config.host,
       port: config.port,
       shutdownGraceMs: config.shutdownGraceMs,
+      logger,
       logError,
+      metrics: createMetrics(runtime, db),
+      rateLimits: createRateLimits(config, redis),
+      persistedOperations,
     });
     const expiry = startExpirySweeper(runtime, logError);
     let stopping: Promise<void> | undefined;
@@ -87,10 +105,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         runtime.streams.keywordEvents.close();
         await server.close();
         await wakeups.close();
+        redis?.disconnect();
         await db.close();
       })());
     return { config, db, runtime, server, bootstrap, stop };
   } catch (error) {
+    redis?.disconnect();
     await db.close().catch(() => undefined);
     throw error;
   }

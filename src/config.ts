@@ -34,6 +34,26 @@ export interface Config {
   streamBufferSize: number;
   /** how often streams look for new rows without a wake-up */
   streamPollMs: number;
+  limits: QueryLimits;
+  /** operations per second per API key, by role (0: unlimited) */
+  rateLimits: Record<"ADMIN" | "OPERATOR" | "PARTNER" | "VIEWER", number>;
+  /** browser origins allowed to open WebSockets ("*" for any); same-host and origin-less always are */
+  allowedOrigins: readonly string[];
+  /** a JSON manifest {id: document}: when set, PARTNER keys may run only these operations */
+  persistedOperationsFile: string | undefined;
+  logLevel: string;
+}
+
+export interface QueryLimits {
+  depth: number;
+  aliases: number;
+  directives: number;
+  tokens: number;
+  cost: number;
+  /** characters of the query text */
+  characters: number;
+  /** bytes of a request body */
+  bodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -123,5 +143,26 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: intVar(env, "OPTGRAPH_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     streamBufferSize: intVar(env, "OPTGRAPH_STREAM_BUFFER", 1000, 1, 1_000_000),
     streamPollMs: intVar(env, "OPTGRAPH_STREAM_POLL_MS", 1000, 10, 600_000),
+    limits: {
+      depth: intVar(env, "OPTGRAPH_MAX_DEPTH", 6, 1, 100),
+      aliases: intVar(env, "OPTGRAPH_MAX_ALIASES", 15, 0, 1000),
+      directives: intVar(env, "OPTGRAPH_MAX_DIRECTIVES", 50, 0, 1000),
+      tokens: intVar(env, "OPTGRAPH_MAX_TOKENS", 1000, 10, 100_000),
+      cost: intVar(env, "OPTGRAPH_MAX_COST", 5000, 10, 10_000_000),
+      characters: intVar(env, "OPTGRAPH_MAX_QUERY_CHARS", 20_000, 100, 10_000_000),
+      bodyBytes: intVar(env, "OPTGRAPH_MAX_BODY_BYTES", 1_048_576, 1024, 1_073_741_824),
+    },
+    rateLimits: {
+      ADMIN: intVar(env, "OPTGRAPH_RATE_LIMIT_ADMIN", 500, 0, 1_000_000),
+      OPERATOR: intVar(env, "OPTGRAPH_RATE_LIMIT_OPERATOR", 200, 0, 1_000_000),
+      PARTNER: intVar(env, "OPTGRAPH_RATE_LIMIT_PARTNER", 100, 0, 1_000_000),
+      VIEWER: intVar(env, "OPTGRAPH_RATE_LIMIT_VIEWER", 50, 0, 1_000_000),
+    },
+    allowedOrigins: (env.OPTGRAPH_ALLOWED_ORIGINS ?? "")
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    persistedOperationsFile: env.OPTGRAPH_PERSISTED_OPERATIONS || undefined,
+    logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
   };
 }

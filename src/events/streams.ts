@@ -192,6 +192,11 @@ class Tailer<Row extends Sequenced, Filter> {
     private readonly onError: (error: unknown) => void,
   ) {}
 
+  /** the last sequence this tailer read, or null before its first read */
+  get position(): number | null {
+    return this.cursor;
+  }
+
   wake() {
     if (this.reading) {
       this.again = true;
@@ -297,6 +302,16 @@ export class LogStreams<Row extends Sequenced, Filter> {
     let total = 0;
     for (const tailer of this.tailers.values()) total += tailer.subscriptions.size;
     return total;
+  }
+
+  /** How many committed rows the furthest-behind tailer has not read yet. */
+  async maxLag(): Promise<number> {
+    let lag = 0;
+    for (const [organizationId, tailer] of this.tailers) {
+      if (tailer.position === null) continue;
+      lag = Math.max(lag, (await this.source.head(organizationId)) - tailer.position);
+    }
+    return lag;
   }
 
   close() {

@@ -42,7 +42,9 @@ function withCode(
 /** A request error with its code mapped onto the public set (anything else is BAD_USER_INPUT). */
 export function withPublicCode(error: GraphQLError): GraphQLError {
   const code = error.extensions.code;
-  return withCode(error, error.message, {
+  // graphql-armor reports its limits as syntax errors; they are not.
+  const message = error.message.replace(/^Syntax Error: (?=.*\blimit\b)/i, "");
+  return withCode(error, message, {
     ...error.extensions,
     code: typeof code === "string" && PUBLIC_CODES.has(code) ? code : "BAD_USER_INPUT",
   });

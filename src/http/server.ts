@@ -1,8 +1,11 @@
 // The HTTP server: Yoga on /graphql (GET, POST, SSE), graphql-ws on the same path routed through
 // Yoga's envelop, health endpoints, and a graceful shutdown that lets in-flight work finish.
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
+import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
@@ -10,6 +13,8 @@ import { secretFromAuthorization } from "../domain/api-key.ts";
 import { authenticate } from "../services/api-keys.ts";
 import { authorizationOf, buildYoga, type OptgraphYoga } from "./yoga.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
+import type { Metrics } from "./metrics.ts";
+import { registeredQuery, type RateLimits } from "./protections.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
 
 export interface OptgraphServer {
@@ -24,7 +29,29 @@ export interface ServerOptions {
   host: string;
   port: number;
   shutdownGraceMs: number;
+  logger: Logger;
   logError: (error: unknown) => void;
+  metrics: Metrics;
+  rateLimits: RateLimits;
+  /** registered operations, when PARTNER keys are limited to them */
+  persistedOperations: Map<string, string> | null;
+}
+
+const ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", TWILIO_SMS_PATH]);
+
+/** Browsers' WebSockets must come from an allowed origin; clients without an Origin are not browsers. */
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
+  if (!origin) return true;
+  if (allowed.includes("*") || allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 export async function startServer(
@@ -32,10 +59,40 @@ export async function startServer(
   db: Database,
   options: ServerOptions,
 ): Promise<OptgraphServer> {
-  const yoga = buildYoga(runtime, options.logError);
+  const yoga = buildYoga(runtime, {
+    logError: options.logError,
+    rateLimits: options.rateLimits,
+    persistedOperations: options.persistedOperations,
+    metricsPlugin: options.metrics.plugin,
+  });
+  const { limits } = runtime.config;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
+    const started = process.hrtime.bigint();
+    const requestId =
+      (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) || randomUUID();
+    req.headers["x-request-id"] = requestId;
+    res.setHeader("x-request-id", requestId);
+    res.on("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = ROUTES.has(path)
+        ? path
+        : path.startsWith("/admin")
+          ? "/admin"
+          : path.startsWith("/exports")
+            ? "/exports"
+            : "other";
+      options.metrics.observeRequest(route, req.method ?? "GET", res.statusCode, seconds);
+      options.logger.info({
+        requestId,
+        method: req.method,
+        route,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1e4) / 10,
+      });
+    });
+    if (path === "/metrics") return void options.metrics.serve(res);
     if (path === "/healthz") return serveHealth(res);
     if (path === "/readyz") return void serveReadiness(res, db);
     if (path === TWILIO_SMS_PATH) {
@@ -49,10 +106,31 @@ export async function startServer(
       res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
       return;
     }
+    if (
+      path === yoga.graphqlEndpoint &&
+      Number(req.headers["content-length"] ?? 0) > limits.bodyBytes
+    ) {
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end(
+        JSON.stringify({
+          errors: [
+            { message: "The request body is too large.", extensions: { code: "BAD_USER_INPUT" } },
+          ],
+        }),
+      );
+      req.destroy();
+      return;
+    }
     return yoga(req, res);
   });
 
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: limits.bodyBytes,
+    verifyClient: (info: { origin: string; req: IncomingMessage }) =>
+      originAllowed(info.origin, info.req.headers.host, runtime.config.allowedOrigins),
+  });
   const disposeWs = useServer(
     {
       connectionInitWaitTimeout: 3000,
@@ -81,6 +159,18 @@ export async function startServer(
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
+        const { persistedOperations } = options;
+        if (
+          persistedOperations &&
+          args.contextValue.actor.role === "PARTNER" &&
+          !registeredQuery(persistedOperations, payload.query)
+        ) {
+          return [
+            new GraphQLError("PARTNER keys may run only registered operations.", {
+              extensions: { code: "FORBIDDEN" },
+            }),
+          ];
+        }
         return args;
       },
     },

@@ -1,13 +1,19 @@
 // The GraphQL pipeline (Yoga + Envelop): authentication, error masking and the schema. Every
 // transport (HTTP, SSE, WebSocket) goes through this one instance.
 import { randomUUID } from "node:crypto";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { secretFromAuthorization } from "../domain/api-key.ts";
 import { authenticate } from "../services/api-keys.ts";
 import type { Runtime } from "../services/runtime.ts";
 import type { Context } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
 import { createMaskError, unauthenticated, useStableValidationCodes } from "./errors.ts";
+import {
+  armorPlugins,
+  persistedOperationsPlugin,
+  rateLimitPlugin,
+  type RateLimits,
+} from "./protections.ts";
 
 export interface ServerContext {
   /** graphql-ws connection parameters, present on WebSocket operations */
@@ -33,7 +39,17 @@ export function authorizationOf(
   return request?.headers.get("authorization") ?? null;
 }
 
-export function buildYoga(runtime: Runtime, logError: (error: unknown) => void): OptgraphYoga {
+export interface YogaDeps {
+  logError: (error: unknown) => void;
+  rateLimits: RateLimits;
+  persistedOperations: Map<string, string> | null;
+  metricsPlugin: Plugin;
+}
+
+export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
+  const { logError } = deps;
+  const roleOf = async (secret: string) =>
+    (await authenticate(runtime.prisma, secret))?.role ?? null;
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -46,7 +62,15 @@ export function buildYoga(runtime: Runtime, logError: (error: unknown) => void):
         }
       : false,
     maskedErrors: { maskError: createMaskError(logError) },
-    plugins: [useStableValidationCodes()],
+    plugins: [
+      ...armorPlugins(runtime.config),
+      ...(deps.persistedOperations
+        ? [persistedOperationsPlugin(deps.persistedOperations, roleOf)]
+        : []),
+      useStableValidationCodes(),
+      rateLimitPlugin(deps.rateLimits) as Plugin,
+      deps.metricsPlugin,
+    ],
     logging: false,
     context: async ({ request, connectionParams, socket }): Promise<Context> => {
       const secret = secretFromAuthorization(authorizationOf(request, connectionParams));

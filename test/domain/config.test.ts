@@ -30,6 +30,19 @@ describe("loadConfig", () => {
       shutdownGraceMs: 10_000,
       streamBufferSize: 1000,
       streamPollMs: 1000,
+      limits: {
+        depth: 6,
+        aliases: 15,
+        directives: 50,
+        tokens: 1000,
+        cost: 5000,
+        characters: 20_000,
+        bodyBytes: 1_048_576,
+      },
+      rateLimits: { ADMIN: 500, OPERATOR: 200, PARTNER: 100, VIEWER: 50 },
+      allowedOrigins: [],
+      persistedOperationsFile: undefined,
+      logLevel: "info",
     });
   });
 

@@ -95,42 +95,42 @@ const SubscriberByPhone = graphql(`
 
 const Lists = graphql(`
   query TenancyLists($campaignId: ID, $subscriberId: ID) {
-    campaigns(first: 100) {
+    campaigns(first: 50) {
       edges {
         node {
           id
         }
       }
     }
-    senders(first: 100) {
+    senders(first: 50) {
       edges {
         node {
           id
         }
       }
     }
-    subscribers(first: 100, campaignId: $campaignId) {
+    subscribers(first: 50, campaignId: $campaignId) {
       edges {
         node {
           id
         }
       }
     }
-    consents(first: 100, campaignId: $campaignId, subscriberId: $subscriberId) {
+    consents(first: 50, campaignId: $campaignId, subscriberId: $subscriberId) {
       edges {
         node {
           id
         }
       }
     }
-    consentEvents(first: 100, campaignId: $campaignId, subscriberId: $subscriberId) {
+    consentEvents(first: 50, campaignId: $campaignId, subscriberId: $subscriberId) {
       edges {
         node {
           id
         }
       }
     }
-    keywordEvents(first: 100) {
+    keywordEvents(first: 50) {
       edges {
         node {
           id

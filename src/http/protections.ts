@@ -1,0 +1,223 @@
+// Limits that run before any resolver, and the gates around them: query depth, aliases,
+// directives, tokens, cost and size (graphql-armor), introspection and field suggestions off when
+// the schema is not exposed, CSRF prevention, persisted-only operations for PARTNER keys, and a
+// per-key rate limit that counts root fields (aliases included).
+import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
+import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from "graphql";
+import { createGraphQLError, type Plugin } from "graphql-yoga";
+import type { Redis } from "ioredis";
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
+import type { Config } from "../config.ts";
+import { secretFromAuthorization, type Actor, type Role } from "../domain/api-key.ts";
+import type { Context } from "../schema/context.ts";
+
+export const CSRF_HEADER = "x-graphql-yoga-csrf";
+
+export function armorPlugins(config: Config): Plugin[] {
+  const expose = config.env !== "production";
+  const { limits } = config;
+  return [
+    EnvelopArmorPlugin({
+      maxDepth: {
+        n: limits.depth,
+        ignoreIntrospection: true,
+        exposeLimits: expose,
+        flattenFragments: true,
+      },
+      maxAliases: { n: limits.aliases, exposeLimits: expose },
+      maxDirectives: { n: limits.directives, exposeLimits: expose },
+      maxTokens: { n: limits.tokens, exposeLimits: expose },
+      costLimit: { maxCost: limits.cost, ignoreIntrospection: true, exposeLimits: expose },
+      blockFieldSuggestion: { enabled: !config.exposeSchema },
+    }) as Plugin,
+    {
+      onParams: ({ params }) => {
+        if (typeof params.query === "string" && params.query.length > limits.characters) {
+          throw createGraphQLError(
+            expose
+              ? `The query is longer than ${limits.characters} characters.`
+              : "The query is too long.",
+            { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
+          );
+        }
+      },
+    },
+    ...(config.exposeSchema ? [] : [useDisableIntrospection() as Plugin]),
+    useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }) as Plugin,
+  ];
+}
+
+/** The manifest of persisted operations: {id: document}, as GraphQL Code Generator writes it. */
+export function loadPersistedOperations(file: string): Map<string, string> {
+  const manifest = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+  return new Map(Object.entries(manifest));
+}
+
+export const documentHash = (query: string) => createHash("sha256").update(query).digest("hex");
+
+const registeredHashes = new WeakMap<Map<string, string>, Set<string>>();
+
+/** Whether a document is one of the manifest's, sent as it is. */
+export function registeredQuery(manifest: Map<string, string>, query: string): boolean {
+  let hashes = registeredHashes.get(manifest);
+  if (!hashes) {
+    hashes = new Set([...manifest.values()].map(documentHash));
+    registeredHashes.set(manifest, hashes);
+  }
+  return hashes.has(documentHash(query));
+}
+
+/**
+ * With a manifest, PARTNER keys may run only registered operations (by id, or by sending a
+ * registered document as it is); every other role keeps ad-hoc queries.
+ */
+export function persistedOperationsPlugin(
+  manifest: Map<string, string>,
+  roleOf: (secret: string) => Promise<Role | null>,
+): Plugin {
+  return usePersistedOperations({
+    getPersistedOperation: (id) => manifest.get(id) ?? null,
+    allowArbitraryOperations: async (request) => {
+      const secret = secretFromAuthorization(request.headers.get("authorization"));
+      const role = secret ? await roleOf(secret) : null;
+      if (role !== "PARTNER") return true;
+      const query = new URL(request.url).searchParams.get("query") ?? (await queryOfBody(request));
+      return query !== null && registeredQuery(manifest, query);
+    },
+    customErrors: {
+      notFound: {
+        message: "PersistedQueryNotFound",
+        extensions: { code: "NOT_FOUND", http: { status: 404 } },
+      },
+      persistedQueryOnly: {
+        message: "PARTNER keys may run only registered operations.",
+        extensions: { code: "FORBIDDEN", http: { status: 403 } },
+      },
+      keyNotFound: {
+        message: "PersistedQueryKeyNotFound",
+        extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
+      },
+    },
+  }) as Plugin;
+}
+
+async function queryOfBody(request: Request): Promise<string | null> {
+  try {
+    const body = (await request.clone().json()) as { query?: unknown };
+    return typeof body.query === "string" ? body.query : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Root fields of the executed operation, aliases and fragments at the root included. */
+export function rootFieldCount(document: DocumentNode, operationName?: string | null): number {
+  const fragments = new Map(
+    document.definitions.flatMap((d) =>
+      d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [],
+    ),
+  );
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName
+    ? operations.find((o) => o.name?.value === operationName)
+    : operations[0];
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return 1;
+  const count = (set: SelectionSetNode, seen: Set<string>): number =>
+    set.selections.reduce((total, selection) => {
+      if (selection.kind === Kind.FIELD)
+        return total + (selection.name.value.startsWith("__") ? 0 : 1);
+      if (selection.kind === Kind.INLINE_FRAGMENT)
+        return total + count(selection.selectionSet, seen);
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment || seen.has(selection.name.value)) return total;
+      return total + count(fragment.selectionSet, new Set([...seen, selection.name.value]));
+    }, 0);
+  return Math.max(1, count(operation.selectionSet, new Set()));
+}
+
+export interface RateLimits {
+  /** resolves when the actor may run `operations` more; throws a RATE_LIMITED GraphQLError when not */
+  consume(actor: Actor, operations: number): Promise<void>;
+}
+
+export function createRateLimits(config: Config, redis: Redis | null): RateLimits {
+  const limiters = new Map<Role, RateLimiterAbstract>();
+  for (const [role, perSecond] of Object.entries(config.rateLimits) as [Role, number][]) {
+    if (perSecond <= 0) continue;
+    const options = { points: perSecond, duration: 1, keyPrefix: `optgraph_rate_${role}` };
+    limiters.set(
+      role,
+      redis
+        ? new RateLimiterRedis({
+            ...options,
+            storeClient: redis,
+            insuranceLimiter: new RateLimiterMemory(options),
+          })
+        : new RateLimiterMemory(options),
+    );
+  }
+  return {
+    async consume(actor, operations) {
+      const limiter = limiters.get(actor.role);
+      if (!limiter) return;
+      try {
+        await limiter.consume(actor.apiKeyId, operations);
+      } catch (rejection) {
+        if (rejection instanceof Error) throw rejection;
+        const retryAfterMs = (rejection as { msBeforeNext?: number }).msBeforeNext ?? 1000;
+        throw new GraphQLError(
+          `Rate limit of ${config.rateLimits[actor.role]} operations per second for ${actor.role} keys exceeded; retry in ${retryAfterMs} ms.`,
+          {
+            extensions: {
+              code: "RATE_LIMITED",
+              retryAfterMs,
+              http: {
+                status: 429,
+                headers: { "retry-after": String(Math.ceil(retryAfterMs / 1000)) },
+              },
+            },
+          },
+        );
+      }
+    },
+  };
+}
+
+/** Counts every operation against its key's rate limit before it executes or subscribes. */
+export function rateLimitPlugin(limits: RateLimits): Plugin<Context> {
+  const check = async (args: {
+    document: DocumentNode;
+    operationName?: string | null;
+    contextValue: Context;
+  }) => {
+    await limits.consume(
+      args.contextValue.actor,
+      rootFieldCount(args.document, args.operationName),
+    );
+  };
+  return {
+    onExecute: async ({ args, setResultAndStopExecution }) => {
+      try {
+        await check(args);
+      } catch (error) {
+        setResultAndStopExecution({ errors: [error as GraphQLError] });
+      }
+    },
+    onSubscribe: async ({ args, setResultAndStopExecution }) => {
+      try {
+        await check(args);
+      } catch (error) {
+        setResultAndStopExecution({ errors: [error as GraphQLError] });
+      }
+    },
+  };
+}
