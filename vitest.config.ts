@@ -15,7 +15,10 @@ export default defineConfig({
         name: engine,
         env: { OPTGRAPH_TEST_ENGINE: engine },
         // pure rules do not touch a database: run them once
-        exclude: engine === "postgres" ? [...configDefaults.exclude, "test/domain/**"] : configDefaults.exclude,
+        exclude:
+          engine === "postgres"
+            ? [...configDefaults.exclude, "test/domain/**"]
+            : configDefaults.exclude,
       },
     })),
     include: ["test/**/*.test.ts"],

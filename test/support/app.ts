@@ -30,7 +30,9 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
 let recording: string[] | null = null;
 
 /** The SQL statements the shared app sends while `work` runs (tests in a worker run one at a time). */
-export async function recordQueries<T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
+export async function recordQueries<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; queries: string[] }> {
   const queries: string[] = [];
   recording = queries;
   try {
