@@ -20,6 +20,11 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     PORT: "0",
     OPTGRAPH_ADMIN_KEY: PLATFORM_KEY,
     OPTGRAPH_SHUTDOWN_GRACE_MS: "2000",
+    // tests fire requests as fast as they can; the rate-limit tests turn limits on themselves
+    OPTGRAPH_RATE_LIMIT_ADMIN: "0",
+    OPTGRAPH_RATE_LIMIT_OPERATOR: "0",
+    OPTGRAPH_RATE_LIMIT_PARTNER: "0",
+    OPTGRAPH_RATE_LIMIT_VIEWER: "0",
     ...(engine === "postgres"
       ? { DATABASE_URL: inject("postgresUrl") }
       : { OPTGRAPH_DATA_DIR: "memory://" }),
