@@ -80,43 +80,47 @@ export function registeredQuery(manifest: Map<string, string>, query: string): b
  * With a manifest, PARTNER keys may run only registered operations (by id, or by sending a
  * registered document as it is); every other role keeps ad-hoc queries.
  */
-export function persistedOperationsPlugin(
+export function persistedOperationsPlugins(
   manifest: Map<string, string>,
   roleOf: (secret: string) => Promise<Role | null>,
-): Plugin {
-  return usePersistedOperations({
-    getPersistedOperation: (id) => manifest.get(id) ?? null,
-    allowArbitraryOperations: async (request) => {
-      const secret = secretFromAuthorization(request.headers.get("authorization"));
-      const role = secret ? await roleOf(secret) : null;
-      if (role !== "PARTNER") return true;
-      const query = new URL(request.url).searchParams.get("query") ?? (await queryOfBody(request));
-      return query !== null && registeredQuery(manifest, query);
-    },
-    customErrors: {
-      notFound: {
-        message: "PersistedQueryNotFound",
-        extensions: { code: "NOT_FOUND", http: { status: 404 } },
-      },
-      persistedQueryOnly: {
-        message: "PARTNER keys may run only registered operations.",
-        extensions: { code: "FORBIDDEN", http: { status: 403 } },
-      },
-      keyNotFound: {
-        message: "PersistedQueryKeyNotFound",
-        extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
+): Plugin[] {
+  const idOfDocument = new Map([...manifest].map(([id, document]) => [document, id]));
+  return [
+    {
+      // A registered document sent as text runs as its id, so it counts as persisted.
+      onParams: ({ params, setParams }) => {
+        const id = typeof params.query === "string" ? idOfDocument.get(params.query) : undefined;
+        if (id) {
+          setParams({
+            ...params,
+            query: undefined,
+            extensions: { ...params.extensions, persistedQuery: { version: 1, sha256Hash: id } },
+          });
+        }
       },
     },
-  }) as Plugin;
-}
-
-async function queryOfBody(request: Request): Promise<string | null> {
-  try {
-    const body = (await request.clone().json()) as { query?: unknown };
-    return typeof body.query === "string" ? body.query : null;
-  } catch {
-    return null;
-  }
+    usePersistedOperations({
+      getPersistedOperation: (id) => manifest.get(id) ?? null,
+      allowArbitraryOperations: async (request) => {
+        const secret = secretFromAuthorization(request.headers.get("authorization"));
+        return (secret ? await roleOf(secret) : null) !== "PARTNER";
+      },
+      customErrors: {
+        notFound: {
+          message: "PersistedQueryNotFound",
+          extensions: { code: "NOT_FOUND", http: { status: 404 } },
+        },
+        persistedQueryOnly: {
+          message: "PARTNER keys may run only registered operations.",
+          extensions: { code: "FORBIDDEN", http: { status: 403 } },
+        },
+        keyNotFound: {
+          message: "PersistedQueryKeyNotFound",
+          extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
+        },
+      },
+    }) as Plugin,
+  ];
 }
 
 /** Root fields of the executed operation, aliases and fragments at the root included. */

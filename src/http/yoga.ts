@@ -10,7 +10,7 @@ import { schema } from "../schema/index.ts";
 import { createMaskError, unauthenticated, useStableValidationCodes } from "./errors.ts";
 import {
   armorPlugins,
-  persistedOperationsPlugin,
+  persistedOperationsPlugins,
   rateLimitPlugin,
   type RateLimits,
 } from "./protections.ts";
@@ -65,7 +65,7 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
     plugins: [
       ...armorPlugins(runtime.config),
       ...(deps.persistedOperations
-        ? [persistedOperationsPlugin(deps.persistedOperations, roleOf)]
+        ? persistedOperationsPlugins(deps.persistedOperations, roleOf)
         : []),
       useStableValidationCodes(),
       rateLimitPlugin(deps.rateLimits) as Plugin,
