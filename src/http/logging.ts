@@ -3,7 +3,7 @@
 // phone number or an API key before they are written.
 import pino, { type Logger } from "pino";
 
-const PHONE = /\+?\d[\d\s().-]{6,}\d/g;
+const PHONE = /\(?\+?\d[\d\s().-]{6,}\d/g;
 const API_KEY = /og_[A-Za-z0-9_-]{6,}/g;
 
 export function scrub(text: string): string {
