@@ -69,8 +69,9 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 
 describe.runIf(engine === "pglite")("npm start on the embedded database", () => {
   it("creates a data directory with a printed admin key, and a restart keeps the data", async () => {
-    const dataDir = join(mkdtempSync(join(tmpdir(), "optgraph-start-")), "db");
-    dirs.push(dataDir);
+    const parent = mkdtempSync(join(tmpdir(), "optgraph-start-"));
+    dirs.push(parent);
+    const dataDir = join(parent, "db");
     const first = await startProcess({ OPTGRAPH_DATA_DIR: dataDir });
     const key = /(og_\S+)/.exec(first.output())?.[1];
     expect(first.output()).toContain("shown only this once");
