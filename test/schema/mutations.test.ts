@@ -935,7 +935,11 @@ describe("GraphQL-level bad input", () => {
       }
     }
     expect(await rowCounts(org.rowId)).toEqual(before);
-    expect(await org.prisma.sender.count({ where: { address: "+14155550100", organizationId: org.rowId } })).toBe(0);
+    expect(
+      await org.prisma.sender.count({
+        where: { address: "+14155550100", organizationId: org.rowId },
+      }),
+    ).toBe(0);
   });
 
   it("refuses a document that does not parse with 400 BAD_USER_INPUT", async () => {
