@@ -8,12 +8,24 @@ import {
 } from "../domain/api-key.ts";
 import { badInput, forbidden, notFound } from "../domain/errors.ts";
 import type { Prisma } from "../db/client.ts";
+import { LRUCache } from "lru-cache";
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * Recently authenticated keys, for a second at most: every request carries its key, and a lookup
+ * per request would be most of a canSend's work. A revocation made through this instance takes
+ * effect at once (revokeApiKey drops the entry); one made through another instance within the
+ * second. Unknown keys are not cached.
+ */
+const recentKeys = new LRUCache<string, Actor>({ max: 10_000, ttl: 1000 });
+
 /** The actor behind a secret, or null when the secret is unknown or revoked. */
 export async function authenticate(prisma: Prisma, secret: string): Promise<Actor | null> {
-  const key = await prisma.apiKey.findUnique({ where: { secretHash: hashApiKeySecret(secret) } });
+  const secretHash = hashApiKeySecret(secret);
+  const cached = recentKeys.get(secretHash);
+  if (cached) return cached;
+  const key = await prisma.apiKey.findUnique({ where: { secretHash } });
   if (!key || key.revokedAt) return null;
   const now = Date.now();
   if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
@@ -22,13 +34,15 @@ export async function authenticate(prisma: Prisma, secret: string): Promise<Acto
       .update({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } })
       .catch(() => undefined);
   }
-  return {
+  const actor: Actor = {
     apiKeyId: key.id,
     organizationId: key.organizationId,
     role: key.role,
     campaignIds: key.role === "PARTNER" ? key.campaignIds : null,
     isPlatform: key.isPlatform,
   };
+  recentKeys.set(secretHash, actor);
+  return actor;
 }
 
 export interface CreateApiKeyInput {
@@ -83,6 +97,10 @@ export async function revokeApiKey(prisma: Prisma, actor: Actor, id: string) {
     where: { id, organizationId: actor.organizationId },
   });
   if (!key) throw notFound("API key", id);
-  if (key.revokedAt) return key;
-  return prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+  const revoked = key.revokedAt
+    ? key
+    : await prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+  // After the write: a lookup racing it cannot cache the key again as valid.
+  recentKeys.delete(key.secretHash);
+  return revoked;
 }
