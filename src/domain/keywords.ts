@@ -44,11 +44,20 @@ export function normalizeMessage(body: string): string {
     .replace(/\s+/gu, " ");
 }
 
-/** The accent-free form used for matching, so ARRÊT and ARRET are one keyword. */
-const plain = (text: string) => text.normalize("NFD").replace(/\p{M}/gu, "");
+/**
+ * The form used for matching: accent-free, so ARRÊT and ARRET are one keyword, and with the
+ * typographic apostrophes phones type (DON’T) as the ASCII one.
+ */
+const plain = (text: string) =>
+  text
+    .normalize("NFD")
+    .replace(/\p{M}/gu, "")
+    .replace(/[\u2018\u2019\u02bc]/gu, "'");
 
-const keySet = (keywords: readonly string[]) =>
-  new Set(keywords.map((k) => plain(normalizeMessage(k))));
+/** A keyword as it is matched: normalized and plain (campaign keywords are stored normalized). */
+export const keywordKey = (word: string) => plain(normalizeMessage(word));
+
+const keySet = (keywords: readonly string[]) => new Set(keywords.map(keywordKey));
 const OPT_OUT = keySet(OPT_OUT_KEYWORDS);
 const OPT_OUT_ALL = keySet(OPT_OUT_ALL_KEYWORDS);
 const OPT_IN = keySet(OPT_IN_KEYWORDS);
@@ -65,8 +74,7 @@ export const RESERVED_KEYWORDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Whether a word has a fixed meaning, so that no campaign may claim it as a join keyword. */
-export const isReservedKeyword = (word: string) =>
-  RESERVED_KEYWORDS.has(plain(normalizeMessage(word)));
+export const isReservedKeyword = (word: string) => RESERVED_KEYWORDS.has(keywordKey(word));
 
 /** Revocation in other words (English and Spanish), matched on the accent-free upper-case text. */
 const REVOCATION_PHRASES: readonly RegExp[] = [
@@ -75,8 +83,13 @@ const REVOCATION_PHRASES: readonly RegExp[] = [
   /\bNO MORE\b.{0,15}\b(TEXTS?|MESSAGES?|SMS|MSGS?)\b/,
   /\b(DON'?T|DO NOT|DONT|NEVER)\b.{0,10}\b(TEXT|MESSAGE|CONTACT|SMS)\b/,
   /\bOPT ME OUT\b|\bLEAVE ME ALONE\b|\bWRONG NUMBER\b|\bNOT INTERESTED\b/,
-  /\b(NO|DEJEN DE|DEJA DE)\b.{0,15}\b(ME )?(ENVIEN|MANDEN|ENVIAR|MANDAR|ESCRIBIR)\b/,
+  /\b(NO|DEJEN DE|DEJA DE)\b.{0,15}\b(ME )?(ENVIEN|MANDEN|ENVIAR|MANDAR|ESCRIBIR)(ME)?\b/,
+  /\bNO MAS\b.{0,15}\b(MENSAJES?|TEXTOS?|SMS)\b/,
 ];
+
+/** Punctuation, symbols and emoji at either end of a word ("STOP," "STOP!!" "🛑"). */
+const WORD_EDGES =
+  /^[\p{P}\p{S}\p{Extended_Pictographic}\u200d\ufe0f]+|[\p{P}\p{S}\p{Extended_Pictographic}\u200d\ufe0f]+$/gu;
 
 export interface Classification {
   intent: KeywordIntent;
@@ -97,26 +110,30 @@ export function classifyMessage(
   body: string,
   joinKeywords: readonly string[] = [],
 ): Classification {
-  const text = plain(normalizeMessage(body));
+  const text = keywordKey(body);
   if (OPT_OUT_ALL.has(text)) return exact("OPT_OUT_ALL", text);
   if (OPT_OUT.has(text)) return exact("OPT_OUT", text);
   if (HELP.has(text)) return exact("HELP", text);
   if (CONFIRM.has(text)) return exact("CONFIRM", text);
   if (OPT_IN.has(text)) return exact("OPT_IN", text);
-  if (joinKeywords.some((k) => plain(normalizeMessage(k)) === text)) return exact("OPT_IN", text);
+  if (joinKeywords.some((k) => keywordKey(k) === text)) return exact("OPT_IN", text);
 
-  const words = text.split(" ");
-  const first = words[0];
-  const last = words[words.length - 1];
-  const firstTwo = words.slice(0, 2).join(" ");
-  const lastTwo = words.slice(-2).join(" ");
+  // the words without the punctuation around them, so "STOP, please" starts with STOP
+  const words = text
+    .split(" ")
+    .map((word) => word.replace(WORD_EDGES, ""))
+    .filter((word) => word !== "");
   if (words.length > 1) {
-    if (OPT_OUT_ALL.has(first) || OPT_OUT_ALL.has(firstTwo))
-      return { intent: "OPT_OUT_ALL", keyword: first, needsReview: true };
-    for (const candidate of [first, firstTwo, last, lastTwo]) {
-      if (OPT_OUT.has(candidate))
-        return { intent: "OPT_OUT", keyword: candidate, needsReview: true };
-    }
+    const candidates = [
+      words[0],
+      words.slice(0, 2).join(" "),
+      words[words.length - 1],
+      words.slice(-2).join(" "),
+    ];
+    const all = candidates.find((candidate) => OPT_OUT_ALL.has(candidate));
+    if (all) return { intent: "OPT_OUT_ALL", keyword: all, needsReview: true };
+    const one = candidates.find((candidate) => OPT_OUT.has(candidate));
+    if (one) return { intent: "OPT_OUT", keyword: one, needsReview: true };
   }
   if (REVOCATION_PHRASES.some((phrase) => phrase.test(text))) {
     return { intent: "OPT_OUT", keyword: null, needsReview: true };

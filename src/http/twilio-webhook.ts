@@ -47,7 +47,8 @@ function readBody(req: IncomingMessage): Promise<string | null> {
 
 /** The URL Twilio signed: the configured public base URL, else what the request says it reached. */
 function signedUrl(req: IncomingMessage, publicUrl: string | undefined): string {
-  if (publicUrl) return new URL(req.url ?? TWILIO_SMS_PATH, publicUrl).toString();
+  // The public base may carry a path prefix (https://example.com/optgraph): keep it.
+  if (publicUrl) return publicUrl.replace(/\/+$/, "") + (req.url ?? TWILIO_SMS_PATH);
   const forwarded = req.headers["x-forwarded-proto"];
   const proto =
     (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0].trim() || "http";
@@ -66,6 +67,11 @@ export async function handleTwilioSms(
   }
   if (!(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
     return send(res, 415, "Expected application/x-www-form-urlencoded", "text/plain");
+  }
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+    // refused before reading, so the client gets the answer rather than a reset connection
+    res.setHeader("connection", "close");
+    return send(res, 413, "Payload Too Large", "text/plain");
   }
   const raw = await readBody(req);
   if (raw === null) return send(res, 413, "Payload Too Large", "text/plain");

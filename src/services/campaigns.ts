@@ -13,6 +13,7 @@ import {
   type Disclosures,
 } from "../domain/campaign.ts";
 import { conflict, forbidden, notFound } from "../domain/errors.ts";
+import { keywordKey } from "../domain/keywords.ts";
 import type { Prisma } from "../db/client.ts";
 import { isUniqueViolation } from "./prisma-errors.ts";
 import type { Tx } from "./transaction.ts";
@@ -55,19 +56,22 @@ async function assertKeywordsFree(
 ) {
   await tx.$queryRaw`select id from "Sender" where id = ${senderId}::uuid for update`;
   if (keywords.length === 0) return;
-  const clash = await tx.campaign.findFirst({
+  // Compare the matching forms (accent-free), as inbound messages are matched: ARRÊTE and ARRETE
+  // would route the same message, so they clash.
+  const wanted = new Map(keywords.map((k) => [keywordKey(k), k]));
+  const live = await tx.campaign.findMany({
     where: {
       senderId,
       status: { not: "ARCHIVED" },
-      keywords: { hasSome: keywords },
       ...(exceptCampaignId ? { id: { not: exceptCampaignId } } : {}),
     },
     select: { name: true, keywords: true },
   });
-  if (clash) {
-    const taken = keywords.filter((k) => clash.keywords.includes(k));
+  for (const clash of live) {
+    const taken = clash.keywords.map(keywordKey).filter((k) => wanted.has(k));
+    if (taken.length === 0) continue;
     throw conflict(
-      `Keyword ${taken.join(", ")} is already used by campaign "${clash.name}" on this sender.`,
+      `Keyword ${taken.map((k) => wanted.get(k)).join(", ")} is already used by campaign "${clash.name}" on this sender.`,
       "input.keywords",
     );
   }

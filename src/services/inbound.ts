@@ -4,7 +4,7 @@
 // transaction. A provider message id seen before returns the first result and writes nothing.
 import type { Actor } from "../domain/api-key.ts";
 import { badInput, notFound } from "../domain/errors.ts";
-import { classifyMessage, type Classification } from "../domain/keywords.ts";
+import { classifyMessage, keywordKey, type Classification } from "../domain/keywords.ts";
 import { confirmationPrompt, helpReply, optInConfirmation } from "../domain/messages.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import {
@@ -255,7 +255,10 @@ async function applyIntent(
       return resubscribe(tx, head, ctx, input, await consentsOnSender());
     }
     case "OPT_IN": {
-      const joined = campaigns.find((c) => c.keywords.includes(classification.keyword ?? ""));
+      // the classification's keyword is the accent-free form; campaigns store the typed one
+      const joined = campaigns.find((c) =>
+        c.keywords.some((k) => keywordKey(k) === classification.keyword),
+      );
       if (joined) {
         const result = await optInWithin(tx, head, ctx, {
           phone: from,
