@@ -59,6 +59,7 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
     private readonly bufferSize: number,
     private readonly onEnd: (subscription: Subscription<Row, Filter>) => void,
     private readonly onOverflow: () => void,
+    private readonly tailer: Tailer<Row, Filter>,
   ) {
     this.watermark = after;
   }
@@ -131,6 +132,15 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
       // committed, so another read finds them; otherwise go live from `head`.
       this.watermark = Math.max(this.watermark, head);
       if (this.offeredDuringReplay > head) continue;
+      // Live rows come from the tailer, which offers only rows after its own position. A new
+      // tailer learns that position from its own read of the head, which may land after this
+      // replay's: go live only once the position is known and not beyond what was replayed.
+      const position = this.tailer.position;
+      if (position === null) {
+        await this.tailer.started();
+        continue;
+      }
+      if (position > this.watermark) continue;
       this.mode = "live";
       return null;
     }
@@ -185,6 +195,7 @@ class Tailer<Row extends Sequenced, Filter> {
   private cursor: number | null = null;
   private reading = false;
   private again = false;
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly source: LogSource<Row, Filter>,
@@ -197,13 +208,19 @@ class Tailer<Row extends Sequenced, Filter> {
     return this.cursor;
   }
 
+  /** Settles once the tailer has read the head (or tried to: errors go to onError). */
+  started(): Promise<void> {
+    if (this.cursor === null && !this.reading) this.wake();
+    return this.running;
+  }
+
   wake() {
     if (this.reading) {
       this.again = true;
       return;
     }
     this.reading = true;
-    void this.readNewRows().finally(() => {
+    this.running = this.readNewRows().finally(() => {
       this.reading = false;
     });
   }
@@ -291,6 +308,7 @@ export class LogStreams<Row extends Sequenced, Filter> {
         }
       },
       onOverflow,
+      owner,
     );
     owner.subscriptions.add(subscription);
     owner.wake();

@@ -47,7 +47,33 @@ export function localWakeups(): Wakeups {
   return compose(new EventEmitter().setMaxListeners(0), null, () => undefined);
 }
 
-/** PostgreSQL LISTEN/NOTIFY on a dedicated connection that reconnects by itself. */
+/** `query`, or an error when the LISTEN connection does not answer it within `timeoutMs`. */
+async function answered<T>(query: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      query,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the LISTEN connection did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How often the LISTEN connection is asked whether it still answers. */
+export const LISTEN_HEARTBEAT_MS = 5000;
+
+/**
+ * PostgreSQL LISTEN/NOTIFY on a dedicated connection that reconnects by itself: when it reports an
+ * error, and when it stops answering. A connection behind a dead network path (no FIN, no RST,
+ * keep-alive probes answered by a middlebox) reports nothing and hears no NOTIFY again, so it is
+ * asked a trivial query every few seconds and replaced when no answer comes in time.
+ */
 export function postgresWakeups(
   connectionString: string,
   pool: pg.Pool,
@@ -57,12 +83,15 @@ export function postgresWakeups(
   let client: pg.Client | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  const timeoutMs = pool.options.connectionTimeoutMillis || 5000;
   const listen = async () => {
     if (closed) return;
     const next = new pg.Client({
       connectionString,
       keepAlive: true,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: timeoutMs,
+      // named like the pool's connections, so operators find (and tests kill) it with them
+      application_name: pool.options.application_name,
     });
     next.on("notification", (message) => {
       if (message.channel === WAKEUP_CHANNEL && message.payload)
@@ -76,7 +105,7 @@ export function postgresWakeups(
     });
     try {
       await next.connect();
-      await next.query(`LISTEN ${WAKEUP_CHANNEL}`);
+      await answered(next.query(`LISTEN ${WAKEUP_CHANNEL}`), timeoutMs);
       if (closed) await next.end();
       else client = next;
     } catch (error) {
@@ -93,6 +122,25 @@ export function postgresWakeups(
     }, 1000);
     retry.unref();
   };
+  let checking = false;
+  const heartbeat = setInterval(() => {
+    const current = client;
+    if (!current || checking) return;
+    checking = true;
+    answered(current.query("select 1"), timeoutMs)
+      .catch((error) => {
+        if (client !== current) return;
+        onError(error);
+        client = null;
+        // with a query in flight, end() destroys the socket instead of waiting for a goodbye
+        current.end().catch(() => undefined);
+        scheduleListen();
+      })
+      .finally(() => {
+        checking = false;
+      });
+  }, LISTEN_HEARTBEAT_MS);
+  heartbeat.unref();
   void listen();
   return compose(
     local,
@@ -102,6 +150,7 @@ export function postgresWakeups(
       },
       close: async () => {
         closed = true;
+        clearInterval(heartbeat);
         clearTimeout(retry);
         await client?.end().catch(() => undefined);
       },

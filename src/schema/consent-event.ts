@@ -15,7 +15,6 @@ export const ConsentEvent = builder.prismaNode("ConsentEvent", {
   fields: (t) => ({
     cursor: t.string({
       description: "Pass as `after` to consentChanged to resume right behind this event.",
-      select: { sequence: true },
       resolve: (event) => encodeCursor("consent", event.sequence),
     }),
     sequence: t.exposeInt("sequence", {

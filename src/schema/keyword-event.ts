@@ -14,7 +14,6 @@ export const KeywordEvent = builder.prismaNode("KeywordEvent", {
   fields: (t) => ({
     cursor: t.string({
       description: "Pass as `after` to keywordEventReceived to resume right behind this message.",
-      select: { sequence: true },
       resolve: (event) => encodeCursor("keyword", event.sequence),
     }),
     sequence: t.exposeInt("sequence"),
