@@ -59,6 +59,58 @@ function createClient(adapter: SqlDriverAdapterFactory, onQuery?: (sql: string) 
   return prisma;
 }
 
+/**
+ * Bounds every query of a pool connection by a deadline on the client's side. statement_timeout
+ * runs in the server, so it cannot end a query the server never receives or whose answer never
+ * arrives: behind a dead network path (no FIN, no RST, keep-alive probes answered by a middlebox)
+ * such a query waited forever and held its pool slot, its transaction and its HTTP request with
+ * it. When the deadline passes the connection is closed: the query fails, and the pool drops the
+ * connection instead of handing it out again with the dead query still in front of the next one.
+ */
+export function boundQueries(client: pg.Client | pg.PoolClient, readTimeoutMs: number) {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const bounded = (...args: unknown[]) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      // with a query in flight, end() destroys the socket instead of waiting for a goodbye
+      (client as pg.Client).end().catch(() => undefined);
+    }, readTimeoutMs);
+    const explain = (error: unknown) =>
+      timedOut
+        ? new DatabaseUnavailableError(
+            `database: no answer within ${readTimeoutMs} ms; the connection was closed`,
+          )
+        : error;
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === "function") {
+      args[last] = (error: unknown, result: unknown) => {
+        clearTimeout(timer);
+        callback(error ? explain(error) : error, result);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    if (result instanceof Promise) {
+      return result.then(
+        (value) => {
+          clearTimeout(timer);
+          return value;
+        },
+        (error) => {
+          clearTimeout(timer);
+          throw explain(error);
+        },
+      );
+    }
+    // a Submittable (cursor, stream) reports through its own events: not bounded here
+    clearTimeout(timer);
+    return result;
+  };
+  (client as { query: unknown }).query = bounded;
+}
+
 export async function openDatabase(
   config: DatabaseConfig,
   options: OpenOptions = {},
@@ -108,6 +160,19 @@ export async function openDatabase(
   });
   // A connection that dies while idle in the pool must not crash the process.
   pool.on("error", () => undefined);
+  // The server answers (or cancels) within the statement timeout; allow one connect timeout more
+  // for the network before a query counts as lost.
+  const readTimeoutMs = config.statementTimeoutMs + config.connectTimeoutMs;
+  pool.on("connect", (client) => {
+    // Nor may a connection that dies while handed out. The pool stops listening for its errors
+    // when it hands it out, and a borrower that awaits pool.connect() (the Prisma adapter's
+    // transactions) starts listening a microtask later; a new connection's ReadyForQuery and a
+    // FATAL (pg_terminate_backend, a shutdown) parsed from one packet land in that gap, and an
+    // 'error' event nobody hears ends the process. The connection is marked broken either way,
+    // so the borrower's next query fails and the pool drops it.
+    client.on("error", () => undefined);
+    boundQueries(client, readTimeoutMs);
+  });
   try {
     await pool.query("select 1");
   } catch (error) {
