@@ -21,6 +21,7 @@ const NODE_TYPES = new Set([
   "Consent",
   "ConsentEvent",
   "KeywordEvent",
+  "ImportJob",
 ]);
 
 export const builder = new SchemaBuilder<{
@@ -30,6 +31,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
+    /** a multipart upload (GraphQL multipart request spec); Yoga parses it */
+    File: { Input: File; Output: never };
   };
   AuthScopes: {
     /** ADMIN keys: everything, including API keys */

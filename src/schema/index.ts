@@ -12,5 +12,6 @@ import "./consent.ts";
 import "./consent-event.ts";
 import "./keyword-event.ts";
 import "./send-decision.ts";
+import "./import-job.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -2,6 +2,7 @@
 // and each subscriber's consents and ledger history.
 import { normalizePhone } from "../domain/phone.ts";
 import { badInput } from "../domain/errors.ts";
+import { subscriberEvidence } from "../services/evidence.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentEventConnection } from "./consent-event.ts";
@@ -90,3 +91,23 @@ builder.queryFields((t) => ({
     { name: "SubscriberEdge" },
   ),
 }));
+
+builder.queryField("subscriberEvidence", (t) =>
+  t.field({
+    type: "JSON",
+    nullable: true,
+    description:
+      "The subscriber's complete evidence file (by id or phone): the subscriber, its consents, every ledger event with its hash and prevHash, the inbound messages, and the text of every disclosure version they refer to. Also GET /exports/subscribers/<id>/evidence.json.",
+    args: { id: t.arg.id(), phone: t.arg.string() },
+    resolve: (_root, args, ctx) => {
+      if ((args.id == null) === (args.phone == null)) {
+        throw badInput("id", "give exactly one of id and phone");
+      }
+      if (args.phone != null) {
+        return subscriberEvidence(ctx.runtime, ctx.actor, { phone: args.phone });
+      }
+      const id = rowIdOrNull("Subscriber", String(args.id));
+      return id ? subscriberEvidence(ctx.runtime, ctx.actor, { id }) : null;
+    },
+  }),
+);

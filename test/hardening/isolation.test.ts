@@ -6,6 +6,7 @@ import { createClient } from "graphql-ws";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { schema } from "../../src/schema/index.ts";
+import { createImportJob } from "../../src/services/import.ts";
 import { testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization, ok, rowCounts } from "../support/graphql.ts";
@@ -24,6 +25,7 @@ interface Target {
   consentEventId: string;
   keywordEventId: string;
   apiKeyId: string;
+  importJobId: string;
   phone: string;
   secrets: string[];
 }
@@ -64,6 +66,17 @@ const SenderAddress = graphql(`
   }
 `);
 
+/** An import job of the organization (what importConsents would have started). */
+async function importJobOf(organizationId: string) {
+  const job = await createImportJob((await testApp()).runtime, {
+    organizationId,
+    apiKeyId: null,
+    fileName: "list.csv",
+    campaignId: null,
+  });
+  return Buffer.from(`ImportJob:${job.id}`).toString("base64");
+}
+
 async function target(name: string, phone: string): Promise<Target> {
   const org = await newOrganization(`${name} ${Date.now()}`);
   const campaign = await createCampaign(org.adminKey, {
@@ -85,6 +98,7 @@ async function target(name: string, phone: string): Promise<Target> {
     consentEventId: seeded.optIn.event!.id,
     keywordEventId: seeded.receiveInboundMessage.keywordEvent.id,
     apiKeyId: seeded.createApiKey.apiKey.id,
+    importJobId: await importJobOf(org.rowId),
   };
   const secrets = [
     ...Object.values(ids),
@@ -96,7 +110,7 @@ async function target(name: string, phone: string): Promise<Target> {
   return { org, ...ids, senderAddress, phone, secrets };
 }
 
-type Outcome = "null" | "empty" | "NOT_FOUND" | "CONFLICT" | "FORBIDDEN" | "own";
+type Outcome = "null" | "empty" | "NOT_FOUND" | "CONFLICT" | "FORBIDDEN" | "BAD_USER_INPUT" | "own";
 
 interface Probe {
   field: string;
@@ -124,6 +138,7 @@ const probes: Probe[] = [
       "consentEventId",
       "keywordEventId",
       "apiKeyId",
+      "importJobId",
     ] as const
   ).map((key): Probe => ({
     field: "node",
@@ -212,6 +227,31 @@ const probes: Probe[] = [
     expect: "NOT_FOUND",
   },
   {
+    field: "audience",
+    query: "query($c: ID!) { audience(campaignId: $c) { edges { node { phone } } } }",
+    variables: (b) => ({ c: b.campaignId }),
+    expect: "NOT_FOUND",
+  },
+  {
+    field: "subscriberEvidence",
+    query: "query($id: ID) { subscriberEvidence(id: $id) }",
+    variables: (b) => ({ id: b.subscriberId }),
+    expect: "null",
+  },
+  {
+    field: "subscriberEvidence",
+    query: "query($phone: String) { subscriberEvidence(phone: $phone) }",
+    variables: (b) => ({ phone: b.phone }),
+    // as subscriber(phone): A's own subscriber with that number at most, never B's
+    expect: "own",
+  },
+  {
+    field: "importJob",
+    query: "query($id: ID!) { importJob(id: $id) { id fileName } }",
+    variables: (b) => ({ id: b.importJobId }),
+    expect: "null",
+  },
+  {
     field: "verifyLedger",
     query: "{ verifyLedger { ok eventsChecked } }",
     variables: () => ({}),
@@ -252,6 +292,15 @@ const probes: Probe[] = [
       "mutation($a: String!) { createSender(input: { address: $a, kind: LONG_CODE }) { sender { id } } }",
     variables: (b) => ({ a: b.senderAddress }),
     expect: "CONFLICT",
+  },
+  {
+    // A file travels only in a multipart request (test/import/upload.test.ts aims one at B's
+    // campaign: NOT_FOUND); these transports cannot carry one, so the request is refused whole.
+    field: "importConsents",
+    query:
+      "mutation($c: ID, $f: File!) { importConsents(input: { file: $f, campaignId: $c }) { importJob { id } } }",
+    variables: (b) => ({ c: b.campaignId, f: "list.csv" }),
+    expect: "BAD_USER_INPUT",
   },
   {
     field: "markKeywordEventReviewed",
@@ -325,6 +374,12 @@ const probes: Probe[] = [
     field: "consentChanged",
     query: "subscription($s: ID) { consentChanged(subscriberId: $s) { id } }",
     variables: (b) => ({ s: b.subscriberId }),
+    expect: "NOT_FOUND",
+  },
+  {
+    field: "importJobProgress",
+    query: "subscription($id: ID!) { importJobProgress(id: $id) { id processed } }",
+    variables: (b) => ({ id: b.importJobId }),
     expect: "NOT_FOUND",
   },
   {
@@ -460,7 +515,12 @@ function check(
     if (!echoed.includes(secret)) expect(text, `${label} leaks ${secret}`).not.toContain(secret);
   }
   const code = result.errors?.[0]?.extensions?.code;
-  if (outcome === "NOT_FOUND" || outcome === "CONFLICT" || outcome === "FORBIDDEN") {
+  if (
+    outcome === "NOT_FOUND" ||
+    outcome === "CONFLICT" ||
+    outcome === "FORBIDDEN" ||
+    outcome === "BAD_USER_INPUT"
+  ) {
     expect(code, `${label}: ${text}`).toBe(outcome);
     return;
   }

@@ -1,0 +1,623 @@
+// Consent import: a CSV file streamed through csv-parse and applied in batches. Each batch is one
+// transaction under the organization's ledger lock (withLedger) that applies its records through
+// the same opt-in and opt-out steps as every other change (optInWithin / optOutWithin, method
+// IMPORT, the record's own occurredAt, its file and row as evidence), and commits together with
+// the job's counters, its row errors and the fingerprints of the records it applied. So a crash
+// loses nothing, a rerun applies nothing twice, and the job always tells the truth.
+//
+// Memory stays flat: the file is read only as fast as batches are applied (async iteration pulls
+// from the parser, which pauses the file), and nothing outlives its batch but the counters.
+import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parse, type CsvError } from "csv-parse";
+import { parse as parseSync } from "csv-parse/sync";
+import { LRUCache } from "lru-cache";
+import { canConfigure, type Actor } from "../domain/api-key.ts";
+import { badInput, DomainError, forbidden, notFound } from "../domain/errors.ts";
+import {
+  applyOrder,
+  campaignReference,
+  checkImportRow,
+  readImportHeader,
+  recordFingerprint,
+  type ImportHeader,
+  type ImportRecord,
+} from "../domain/import-row.ts";
+import type { ImportJob } from "../generated/prisma/client.ts";
+import { optInWithin, optOutWithin, withLedger, type ChangeContext } from "./consents.ts";
+import type { Runtime } from "./runtime.ts";
+import type { Tx } from "./transaction.ts";
+
+export type { ImportJob };
+
+/** Rows per transaction at most: enough to amortize a commit, few enough to hold the lock briefly. */
+export const DEFAULT_BATCH_SIZE = 200;
+const MIN_BATCH_SIZE = 10;
+/** How long a batch should hold the organization's ledger lock: live changes wait that long. */
+const TARGET_BATCH_MS = 1000;
+const MAX_FILE_NAME = 255;
+const HEADER_PEEK_BYTES = 64 * 1024;
+
+export const isFinished = (job: Pick<ImportJob, "status">) =>
+  job.status === "SUCCEEDED" || job.status === "FAILED";
+
+// ---------------------------------------------------------------------------------------------
+// Progress: this instance's jobs announce each committed batch; watchers elsewhere poll the row.
+
+const progress = new EventEmitter().setMaxListeners(0);
+
+export function onImportProgress(jobId: string, listener: (job: ImportJob) => void): () => void {
+  progress.on(jobId, listener);
+  return () => progress.off(jobId, listener);
+}
+
+const announce = (job: ImportJob) => progress.emit(job.id, job);
+
+/**
+ * The job as it advances: its current state at once, then every change, until it finishes. This
+ * instance's jobs hand over each state as they commit it; a job running on another instance is
+ * seen by polling its row.
+ */
+export function watchImportJob(
+  runtime: Runtime,
+  organizationId: string,
+  id: string,
+): AsyncIterableIterator<ImportJob> {
+  let done = false;
+  let fresh = true;
+  let announced: ImportJob | null = null;
+  let wake: (() => void) | null = null;
+  let lastSeen = "";
+  const stopListening = onImportProgress(id, (job) => {
+    announced = job;
+    wake?.();
+  });
+  const finish = () => {
+    done = true;
+    stopListening();
+    wake?.();
+  };
+  const pause = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, runtime.config.streamPollMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const read = () => runtime.prisma.importJob.findFirst({ where: { id, organizationId } });
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next(): Promise<IteratorResult<ImportJob>> {
+      while (!done) {
+        let job: ImportJob | null = announced;
+        announced = null;
+        if (!job) {
+          if (!fresh) await pause();
+          wake = null;
+          fresh = false;
+          if (done) break;
+          if (announced) continue;
+          job = await read();
+          if (!job) break;
+        }
+        const seen = `${job.status} ${job.processed} ${job.message ?? ""}`;
+        if (seen === lastSeen) continue;
+        lastSeen = seen;
+        if (isFinished(job)) finish();
+        return { value: job, done: false };
+      }
+      finish();
+      return { value: undefined, done: true };
+    },
+    async return(): Promise<IteratorResult<ImportJob>> {
+      finish();
+      return { value: undefined, done: true };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+type Campaign = { id: string; name: string; status: string };
+
+/** A campaign of the organization by id (global or database) or name; NOT_FOUND otherwise. */
+export async function resolveCampaign(
+  runtime: Runtime,
+  organizationId: string,
+  reference: string,
+): Promise<Campaign> {
+  const found = await findCampaign(runtime.prisma, organizationId, reference);
+  if (!found) throw notFound("campaign", reference);
+  return found;
+}
+
+function findCampaign(prisma: Runtime["prisma"], organizationId: string, reference: string) {
+  const ref = campaignReference(reference);
+  return prisma.campaign.findFirst({
+    where: { organizationId, ...("id" in ref ? { id: ref.id } : { name: ref.name }) },
+    select: { id: true, name: true, status: true },
+  });
+}
+
+export interface NewImportJob {
+  organizationId: string;
+  apiKeyId: string | null;
+  fileName: string;
+  /** the database id of the campaign for rows that name none */
+  campaignId: string | null;
+}
+
+export async function createImportJob(runtime: Runtime, input: NewImportJob) {
+  const fileName = input.fileName.trim().slice(0, MAX_FILE_NAME) || "upload.csv";
+  if (input.campaignId) {
+    const campaign = await runtime.prisma.campaign.count({
+      where: { id: input.campaignId, organizationId: input.organizationId },
+    });
+    if (!campaign) throw notFound("campaign", input.campaignId);
+  }
+  return runtime.prisma.importJob.create({
+    data: {
+      organizationId: input.organizationId,
+      apiKeyId: input.apiKeyId,
+      fileName,
+      campaignId: input.campaignId,
+    },
+  });
+}
+
+/** An import job of the organization, or null. */
+export function findImportJob(runtime: Runtime, organizationId: string, id: string) {
+  return runtime.prisma.importJob.findFirst({ where: { id, organizationId } });
+}
+
+/** The first bytes of a file, enough for its header row. */
+async function headOf(file: Blob): Promise<string> {
+  const reader = file.stream().getReader();
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    while (size < HEADER_PEEK_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      parts.push(chunk);
+      size += chunk.length;
+      if (chunk.includes(10)) break;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(parts).subarray(0, HEADER_PEEK_BYTES).toString("utf8");
+}
+
+/** The header row of an uploaded file, read from its first bytes and checked. */
+async function checkUploadHeader(file: Blob) {
+  let rows: string[][];
+  try {
+    rows = parseSync(await headOf(file), { bom: true, to_line: 1, relax_column_count: true });
+  } catch (error) {
+    throw badInput("input.file", `header: ${(error as Error).message}`);
+  }
+  if (rows.length === 0) throw badInput("input.file", "has no header row");
+  try {
+    readImportHeader(rows[0]);
+  } catch (error) {
+    throw badInput("input.file", (error as Error).message);
+  }
+}
+
+/** A Blob's bytes as they are read (Yoga's File is a ponyfill: no Readable.fromWeb). */
+async function* chunksOf(file: Blob): AsyncGenerator<Uint8Array> {
+  const reader = file.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+export interface StartImportInput {
+  file: File;
+  campaignId: string | null;
+}
+
+/**
+ * Starts an import of an uploaded file in the background and returns its job at once. The header
+ * is checked first: a file whose header is wrong is refused and starts no job.
+ */
+export async function startImport(runtime: Runtime, actor: Actor, input: StartImportInput) {
+  if (!canConfigure(actor)) throw forbidden("Only ADMIN and OPERATOR keys may import consents.");
+  if (input.file.size === 0) throw badInput("input.file", "is empty: a header row is required");
+  await checkUploadHeader(input.file);
+  const job = await createImportJob(runtime, {
+    organizationId: actor.organizationId,
+    apiKeyId: actor.apiKeyId,
+    fileName: input.file.name,
+    campaignId: input.campaignId,
+  });
+  const content = Readable.from(chunksOf(input.file));
+  // The job records its own failure; nothing is left to handle here.
+  runImport(runtime, job, content).catch(() => undefined);
+  return job;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a job
+
+export interface ImportOptions {
+  batchSize?: number;
+  /** each bad row as it is found (the command line writes them to its error file) */
+  onRowError?: (row: number, reason: string) => void;
+}
+
+interface RawRow {
+  row: number;
+  fields: string[];
+}
+
+interface RowError {
+  row: number;
+  reason: string;
+}
+
+interface GoodRow {
+  row: number;
+  record: ImportRecord;
+  campaignId: string;
+  fingerprint: string;
+}
+
+const lineBreaks = (fields: readonly string[]) => {
+  let count = 0;
+  for (const field of fields) count += field.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return count;
+};
+
+const isCsvError = (error: unknown) =>
+  typeof (error as CsvError).code === "string" && (error as CsvError).code.startsWith("CSV_");
+
+/** Why a job stopped, in words for its owner: rule violations as they are, anything else masked. */
+function stopReason(error: unknown, lastLine: number): string {
+  if (error instanceof DomainError) return error.message;
+  const resume = "run the file again to resume: records already applied are skipped";
+  if (isCsvError(error)) {
+    return `the file could not be read after line ${lastLine}: ${(error as Error).message}; ${resume}`;
+  }
+  return `stopped by an unexpected error after line ${lastLine}; ${resume}`;
+}
+
+class ImportRun {
+  private header: ImportHeader | null = null;
+  private readonly maxBatchSize: number;
+  /** rows in the next batch: at most maxBatchSize, fewer when rows take long to apply */
+  private batchLimit: number;
+  private lastRow = 1;
+  private readonly campaigns = new LRUCache<string, Campaign | { reason: string }>({ max: 1000 });
+
+  constructor(
+    private readonly runtime: Runtime,
+    private job: ImportJob,
+    private readonly options: ImportOptions,
+  ) {
+    this.maxBatchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    this.batchLimit = this.maxBatchSize;
+  }
+
+  async run(input: Readable): Promise<ImportJob> {
+    const hash = createHash("sha256");
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    const csvErrors: RowError[] = [];
+    const parser = parse({
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+    });
+    parser.on("skip", (error: CsvError & { lines?: number }) => {
+      csvErrors.push({ row: error.lines ?? this.lastRow, reason: `csv: ${error.message}` });
+    });
+    // Read errors reach the loop below through the parser; stopping early is not one to report.
+    const flowing = pipeline(input, tap, parser).catch(() => undefined);
+
+    this.job = await this.update({ status: "RUNNING", startedAt: new Date() });
+    try {
+      let batch: RawRow[] = [];
+      for await (const { record, info } of parser as AsyncIterable<{
+        record: string[];
+        info: { lines: number };
+      }>) {
+        const row = info.lines - lineBreaks(record);
+        this.lastRow = info.lines;
+        if (!this.header) {
+          // A header line the parser had to skip would make the first data row look like one.
+          const unreadable = csvErrors.find((e) => e.row < row);
+          if (unreadable) throw badInput("header", unreadable.reason);
+          this.header = readImportHeader(record);
+          continue;
+        }
+        batch.push({ row, fields: record });
+        if (batch.length >= this.batchLimit) {
+          await this.apply(batch, csvErrors.splice(0));
+          batch = [];
+        }
+      }
+      if (!this.header) {
+        throw badInput("file", csvErrors[0]?.reason ?? "is empty: a header row is required");
+      }
+      await this.apply(batch, csvErrors.splice(0));
+      await flowing;
+      this.job = await this.update({
+        status: "SUCCEEDED",
+        fileSha256: hash.digest("hex"),
+        finishedAt: new Date(),
+      });
+      return this.job;
+    } catch (error) {
+      input.destroy();
+      this.job = await this.update({
+        status: "FAILED",
+        message: stopReason(error, this.lastRow),
+        finishedAt: new Date(),
+      });
+      if (error instanceof DomainError || isCsvError(error)) return this.job;
+      throw error;
+    }
+  }
+
+  private async update(data: Parameters<Runtime["prisma"]["importJob"]["update"]>[0]["data"]) {
+    const job = await this.runtime.prisma.importJob.update({ where: { id: this.job.id }, data });
+    announce(job);
+    return job;
+  }
+
+  private async campaignOf(
+    reference: string | null,
+    record: ImportRecord,
+  ): Promise<Campaign | { reason: string }> {
+    let found: Campaign | { reason: string } | undefined;
+    if (reference === null) {
+      if (!this.job.campaignId) {
+        return { reason: "campaign: is empty, and the import names no default campaign" };
+      }
+      found = this.campaigns.get("");
+      if (!found) {
+        found = await this.runtime.prisma.campaign.findUniqueOrThrow({
+          where: { id: this.job.campaignId },
+          select: { id: true, name: true, status: true },
+        });
+        this.campaigns.set("", found);
+      }
+    } else {
+      found = this.campaigns.get(reference);
+      if (!found) {
+        found =
+          (await findCampaign(this.runtime.prisma, this.job.organizationId, reference)) ??
+          ({ reason: `campaign: no campaign "${reference}" in this organization` } as const);
+        this.campaigns.set(reference, found);
+      }
+    }
+    if ("id" in found && found.status === "ARCHIVED" && record.status === "OPTED_IN") {
+      return { reason: `campaign: "${found.name}" is archived and takes no opt-ins` };
+    }
+    return found;
+  }
+
+  /** Checks a batch, then applies what is new of it in one transaction with its bookkeeping. */
+  private async apply(rows: readonly RawRow[], csvErrors: RowError[]) {
+    if (rows.length === 0 && csvErrors.length === 0) return;
+    const { runtime, job } = this;
+    const now = new Date();
+    const errors = [...csvErrors];
+    const good: GoodRow[] = [];
+    for (const { row, fields } of rows) {
+      const check = checkImportRow(fields, this.header!, {
+        defaultRegion: runtime.config.defaultRegion,
+        now,
+      });
+      if (!check.ok) {
+        errors.push({ row, reason: check.reason });
+        continue;
+      }
+      const campaign = await this.campaignOf(check.record.campaign, check.record);
+      if ("reason" in campaign) {
+        errors.push({ row, reason: campaign.reason });
+        continue;
+      }
+      good.push({
+        row,
+        record: check.record,
+        campaignId: campaign.id,
+        fingerprint: recordFingerprint(campaign.id, check.record),
+      });
+    }
+
+    // The same record twice in a batch, or applied by an earlier import: nothing to do. Most of a
+    // rerun ends here, without taking the ledger lock; what is left is checked again under it.
+    const unique = new Map<string, GoodRow>();
+    for (const item of good) if (!unique.has(item.fingerprint)) unique.set(item.fingerprint, item);
+    const applied = await knownFingerprints(runtime.prisma, job.organizationId, [...unique.keys()]);
+    const fresh = [...unique.values()].filter((item) => !applied.has(item.fingerprint));
+    const reported = await this.commit(fresh.sort(applyOrder), {
+      processed: rows.length + csvErrors.length,
+      skipped: good.length - fresh.length,
+      errors,
+    });
+    for (const e of reported) this.options.onRowError?.(e.row, e.reason);
+  }
+
+  /**
+   * Applies records (in apply order) in one transaction with the batch's bookkeeping: its row
+   * errors and counters, and returns the rows reported. A transaction that fails has written
+   * nothing, and its records' fingerprints make a second try safe: it is tried again in two
+   * halves, down to the one record that fails on its own. That is what a transaction that ran
+   * out of time on a slow or loaded database needs (Prisma does not always say so: a query cut
+   * off by the timeout may fail with any error), and later batches are sized from how long rows
+   * took.
+   */
+  private async commit(
+    items: readonly GoodRow[],
+    batch: { processed: number; skipped: number; errors: readonly RowError[] },
+  ): Promise<RowError[]> {
+    const { runtime, job } = this;
+    const errors = [...batch.errors];
+    const counts = { imported: 0, skipped: batch.skipped };
+    const bookkeeping = async (tx: Tx) => {
+      if (errors.length > 0) {
+        await tx.importRowError.createMany({
+          data: errors.map((e) => ({ importJobId: job.id, ...e })),
+          skipDuplicates: true,
+        });
+      }
+      return tx.importJob.update({
+        where: { id: job.id },
+        data: {
+          processed: { increment: batch.processed },
+          imported: { increment: counts.imported },
+          skipped: { increment: counts.skipped },
+          failed: { increment: errors.length },
+        },
+      });
+    };
+    if (items.length === 0) {
+      this.job = await runtime.prisma.$transaction(bookkeeping);
+      announce(this.job);
+      return errors;
+    }
+
+    const started = performance.now();
+    try {
+      this.job = await withLedger(runtime, job.organizationId, async (tx, head) => {
+        const racing = await knownFingerprints(
+          tx,
+          job.organizationId,
+          items.map((item) => item.fingerprint),
+        );
+        const records = [];
+        for (const item of items) {
+          if (racing.has(item.fingerprint)) {
+            counts.skipped++;
+            continue;
+          }
+          let eventId: string | null;
+          try {
+            eventId = await this.applyRecord(tx, head, item);
+          } catch (error) {
+            // Rule violations are raised before their step writes anything: the row is reported.
+            if (!(error instanceof DomainError)) throw error;
+            errors.push({ row: item.row, reason: `campaign: ${error.message}` });
+            continue;
+          }
+          if (eventId) counts.imported++;
+          else counts.skipped++;
+          records.push({
+            organizationId: job.organizationId,
+            fingerprint: item.fingerprint,
+            importJobId: job.id,
+            row: item.row,
+            consentEventId: eventId,
+          });
+        }
+        if (records.length > 0) await tx.importedRecord.createMany({ data: records });
+        return bookkeeping(tx);
+      });
+    } catch (error) {
+      if (items.length === 1) throw error;
+      const half = Math.ceil(items.length / 2);
+      const first = await this.commit(items.slice(0, half), batch);
+      const second = await this.commit(items.slice(half), { processed: 0, skipped: 0, errors: [] });
+      return [...first, ...second];
+    }
+    announce(this.job);
+    // Size the next batches to hold the ledger lock about TARGET_BATCH_MS.
+    const perRow = (performance.now() - started) / items.length;
+    this.batchLimit = Math.min(
+      this.maxBatchSize,
+      Math.max(MIN_BATCH_SIZE, Math.floor(TARGET_BATCH_MS / perRow)),
+    );
+    return errors;
+  }
+
+  /** One record through the consent steps; the ledger event's id, or null when nothing changed. */
+  private async applyRecord(
+    tx: Tx,
+    head: Parameters<typeof optInWithin>[1],
+    item: GoodRow,
+  ): Promise<string | null> {
+    const { record } = item;
+    const ctx: ChangeContext = {
+      organizationId: this.job.organizationId,
+      method: "IMPORT",
+      occurredAt: record.occurredAt,
+      recordedAt: new Date(),
+      apiKeyId: this.job.apiKeyId,
+      keywordEventId: null,
+      visibleCampaignIds: null,
+      pendingTtlMs: this.runtime.config.pendingTtlHours * 3_600_000,
+    };
+    const evidence = {
+      source: { file: this.job.fileName, row: item.row, importJobId: this.job.id },
+      originalMethod: record.method,
+      ...record.evidence,
+    };
+    if (record.status === "OPTED_IN") {
+      const outcome = await optInWithin(tx, head, ctx, {
+        phone: record.phone,
+        campaignId: item.campaignId,
+        source: "INTEGRATION",
+        evidence,
+      });
+      return outcome.event?.id ?? null;
+    }
+    const outcome = await optOutWithin(tx, head, ctx, {
+      phone: record.phone,
+      scope: "CAMPAIGN",
+      campaignId: item.campaignId,
+      evidence,
+    });
+    return outcome.events[0]?.id ?? null;
+  }
+}
+
+async function knownFingerprints(
+  db: Tx | Runtime["prisma"],
+  organizationId: string,
+  fingerprints: string[],
+): Promise<Set<string>> {
+  if (fingerprints.length === 0) return new Set();
+  const rows = await db.importedRecord.findMany({
+    where: { organizationId, fingerprint: { in: fingerprints } },
+    select: { fingerprint: true },
+  });
+  return new Set(rows.map((r) => r.fingerprint));
+}
+
+/**
+ * Runs a job over the file's content to its end. Resolves with the finished job, FAILED with a
+ * message when the file cannot be imported (a bad header, unreadable CSV); rejects only on an
+ * unexpected error, after recording it on the job. Rows committed before a failure stay: running
+ * the same file again resumes, since records already applied are skipped.
+ */
+export function runImport(
+  runtime: Runtime,
+  job: ImportJob,
+  input: Readable,
+  options: ImportOptions = {},
+): Promise<ImportJob> {
+  return new ImportRun(runtime, job, options).run(input);
+}
