@@ -12,10 +12,12 @@ import type { Runtime } from "../services/runtime.ts";
 import { secretFromAuthorization } from "../domain/api-key.ts";
 import { authenticate } from "../services/api-keys.ts";
 import { authorizationOf, buildYoga, type OptgraphYoga } from "./yoga.ts";
+import { ADMIN_PATH, serveAdmin } from "./admin.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 import { registeredQuery, type RateLimits } from "./protections.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
+import { handleExport } from "./exports.ts";
 
 export interface OptgraphServer {
   readonly url: string;
@@ -101,6 +103,10 @@ export async function startServer(
         if (!res.headersSent) res.writeHead(500).end();
       });
       return;
+    }
+    if (path.startsWith("/exports/")) return void handleExport(req, res, runtime, options.logError);
+    if (path === ADMIN_PATH || path.startsWith(`${ADMIN_PATH}/`)) {
+      return void serveAdmin(req, res, path, options.logError);
     }
     if (path === "/") {
       res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
