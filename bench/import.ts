@@ -1,0 +1,354 @@
+// `npm run bench:import -- [--rows 200000] [--bad 0.01] [--batch-size 200] [--runs 3]`: the consent
+// import against a COPY of the same rows, in the same run. Generates a CSV (1% bad rows by
+// default) in a temp directory, imports it through the import service into a fresh organization
+// on BENCH_DATABASE_URL (or a temp PGlite database), checks that every good row is in the ledger
+// and every bad row reported, imports it again to show nothing is applied twice, then COPYs the
+// same file into a scratch table. Prints rows/s, the ratio to COPY, and the peak RSS.
+import { spawn } from "node:child_process";
+import { randomInt } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { chmod, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createReadStream } from "node:fs";
+import { once } from "node:events";
+import { parseArgs } from "node:util";
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import pg from "pg";
+import { loadConfig } from "../src/config.ts";
+import { openDatabase, type Database } from "../src/db/client.ts";
+import { localWakeups } from "../src/events/wakeups.ts";
+import { LogStreams } from "../src/events/streams.ts";
+import { consentEventSource, keywordEventSource } from "../src/events/sources.ts";
+import type { Actor } from "../src/domain/api-key.ts";
+import { setCampaignStatus, createCampaign } from "../src/services/campaigns.ts";
+import { createSender } from "../src/services/senders.ts";
+import { createImportJob, runImport } from "../src/services/import.ts";
+import { verifyLedger } from "../src/services/ledger.ts";
+import type { Runtime } from "../src/services/runtime.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: "string", default: "200000" },
+    bad: { type: "string", default: "0.01" },
+    "batch-size": { type: "string", default: "200" },
+    runs: { type: "string", default: "3" },
+  },
+});
+const ROWS = Number(args.rows);
+const BAD_EVERY = Math.round(1 / Number(args.bad));
+const BATCH_SIZE = Number(args["batch-size"]);
+const COPY_RUNS = Number(args.runs);
+const databaseUrl = process.env.BENCH_DATABASE_URL;
+
+const COLUMNS = "phone,status,occurred_at,method,campaign,ip,user_agent,source_url,consent_text";
+const AREA_CODES = [201, 212, 213, 305, 312, 404, 415, 512, 617, 702, 713, 718, 818, 917, 206];
+/** Bad values of every kind that keep the row's shape (so COPY takes the same file). */
+const BAD_KINDS: ((good: string[]) => string[])[] = [
+  (r) => ["12345", ...r.slice(1)],
+  (r) => [r[0], "subscribed", ...r.slice(2)],
+  (r) => [r[0], r[1], "2999-01-01T00:00:00Z", ...r.slice(3)],
+  (r) => [r[0], r[1], "2024-03-01 10:00", ...r.slice(3)],
+  (r) => [...r.slice(0, 3), "FAX", ...r.slice(4)],
+  (r) => [...r.slice(0, 4), "No such campaign", ...r.slice(5)],
+  (r) => [...r.slice(0, 5), "999.1.1.1", ...r.slice(6)],
+  (r) => [...r.slice(0, 7), "ftp://example.com/form", r[8]],
+];
+
+/** The n-th valid US mobile-or-fixed number (skipping the few candidates libphonenumber refuses). */
+function* phones() {
+  for (let n = 0; ; n++) {
+    const area = AREA_CODES[n % AREA_CODES.length];
+    const rest = Math.floor(n / AREA_CODES.length);
+    const exchange = 200 + (rest % 700);
+    const line = Math.floor(rest / 700) % 10_000;
+    if (exchange % 100 === 11 || exchange === 555) continue;
+    const e164 = `+1${area}${exchange}${String(line).padStart(4, "0")}`;
+    if (parsePhoneNumberFromString(e164)?.isValid()) yield e164;
+  }
+}
+
+const csvField = (value: string) =>
+  /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+
+/**
+ * Writes the file: mostly single opt-ins of distinct numbers, and every tenth number opting out
+ * again a few rows later (in time order, so every good row changes a consent). Returns which
+ * rows are bad.
+ */
+async function generate(file: string, rows: number) {
+  const out = createWriteStream(file);
+  const write = async (line: string) => {
+    if (!out.write(line)) await once(out, "drain");
+  };
+  await write(`${COLUMNS}\n`);
+  const numbers = phones();
+  const start = Date.parse("2023-01-01T00:00:00Z");
+  const laterOptOuts: { dueRow: number; fields: string[] }[] = [];
+  const badRows: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const row = i + 2;
+    let fields: string[];
+    if (laterOptOuts.length > 0 && laterOptOuts[0].dueRow <= row) {
+      fields = laterOptOuts.shift()!.fields;
+    } else {
+      const phone = numbers.next().value as string;
+      const at = new Date(start + i * 60_000).toISOString();
+      fields = [
+        phone,
+        "opted_in",
+        at,
+        ["WEB_FORM", "CHECKBOX", "KEYWORD", ""][i % 4],
+        "",
+        `203.0.113.${i % 250}`,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
+        "https://shop.example/join",
+        "Yes, send me Acme Deals texts. Msg & data rates may apply. Reply STOP to cancel.",
+      ];
+      if (i % 10 === 3) {
+        const out = new Date(start + i * 60_000 + 86_400_000).toISOString();
+        laterOptOuts.push({
+          dueRow: row + 7,
+          fields: [phone, "opted_out", out, "KEYWORD", "", "", "", "", ""],
+        });
+      }
+    }
+    if (i % BAD_EVERY === BAD_EVERY - 1) {
+      fields = BAD_KINDS[((i / BAD_EVERY) % BAD_KINDS.length) | 0](fields);
+      badRows.push(row);
+    }
+    await write(`${fields.map(csvField).join(",")}\n`);
+  }
+  out.end();
+  await once(out, "finish");
+  return badRows;
+}
+
+function runtimeOf(db: Database, config: ReturnType<typeof loadConfig>): Runtime {
+  const wakeups = localWakeups();
+  const streamOptions = { bufferSize: 1000, pollIntervalMs: 60_000, onError: () => undefined };
+  return {
+    prisma: db.prisma,
+    config,
+    wakeups,
+    streams: {
+      consentEvents: new LogStreams(consentEventSource(db.prisma), wakeups, streamOptions),
+      keywordEvents: new LogStreams(keywordEventSource(db.prisma), wakeups, streamOptions),
+    },
+  };
+}
+
+async function setUp(runtime: Runtime, name: string) {
+  const organization = await runtime.prisma.organization.create({ data: { name } });
+  const actor: Actor = {
+    apiKeyId: "",
+    organizationId: organization.id,
+    role: "ADMIN",
+    campaignIds: null,
+    isPlatform: false,
+  };
+  const sender = await createSender(
+    runtime.prisma,
+    actor,
+    {
+      address: `+1415${randomInt(2, 10)}${String(randomInt(1_000_000)).padStart(6, "0")}`,
+      kind: "LONG_CODE",
+    },
+    "US",
+  );
+  const programName = "Acme Deals";
+  const campaign = await createCampaign(runtime.prisma, actor, {
+    name: "Bench",
+    purpose: "INFORMATIONAL",
+    senderId: sender.id,
+    disclosures: {
+      programName,
+      messageFrequency: "Up to 4 msgs/month",
+      termsUrl: null,
+      privacyUrl: null,
+      helpText: "Help at support@acme.example.",
+      optInConfirmation: "Acme Deals: you're in. Reply HELP for help, STOP to cancel.",
+      optOutConfirmation: "Acme Deals: you're out. Reply START to rejoin.",
+      consentLanguage:
+        "Acme Deals texts. Msg & data rates may apply. Reply HELP for help, STOP to cancel.",
+    },
+  });
+  await setCampaignStatus(runtime.prisma, actor, { id: campaign.id, status: "ACTIVE" });
+  return { organizationId: organization.id, campaignId: campaign.id };
+}
+
+async function importFile(
+  runtime: Runtime,
+  file: string,
+  organizationId: string,
+  campaignId: string,
+) {
+  const job = await createImportJob(runtime, {
+    organizationId,
+    apiKeyId: null,
+    fileName: "bench.csv",
+    campaignId,
+  });
+  const started = performance.now();
+  const done = await runImport(runtime, job, createReadStream(file), { batchSize: BATCH_SIZE });
+  return { job: done, seconds: (performance.now() - started) / 1000 };
+}
+
+function migrate(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/db-migrate.ts"], {
+    cwd: new URL("../", import.meta.url),
+    env: { ...process.env, ...env },
+    stdio: "inherit",
+  });
+  return new Promise<void>((resolve, reject) =>
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`db:migrate: ${code}`)))),
+  );
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+
+async function copyBaseline(db: Database, file: string): Promise<number> {
+  const columns = COLUMNS.split(",").map((c) => `${c} text`);
+  const times: number[] = [];
+  const run = async (sql: (text: string) => Promise<unknown>) => {
+    await sql(`create table if not exists bench_import_copy (${columns.join(", ")})`);
+    for (let i = 0; i < COPY_RUNS; i++) {
+      await sql("truncate bench_import_copy");
+      const started = performance.now();
+      await copy();
+      times.push((performance.now() - started) / 1000);
+    }
+    await sql("drop table bench_import_copy");
+  };
+  let copy: () => Promise<unknown>;
+  if (db.kind === "postgres") {
+    // Server-side COPY reads the file itself: the fastest way in, the hardest baseline.
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    copy = () => client.query(`copy bench_import_copy from '${file}' (format csv, header true)`);
+    await run((text) => client.query(text));
+    await client.end();
+  } else {
+    const blob = new Blob([await readFile(file)]);
+    copy = () =>
+      db.pglite!.query("copy bench_import_copy from '/dev/blob' (format csv, header true)", [], {
+        blob,
+      });
+    await run((text) => db.pglite!.exec(text));
+  }
+  return median(times);
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), "optgraph-bench-import-"));
+  // the database server reads the file for COPY
+  await chmod(dir, 0o755);
+  const file = join(dir, "consents.csv");
+  const config = loadConfig({
+    NODE_ENV: "production",
+    ...(databaseUrl
+      ? { DATABASE_URL: databaseUrl, DB_STATEMENT_TIMEOUT_MS: "600000" }
+      : { OPTGRAPH_DATA_DIR: join(dir, "db") }),
+  });
+  // Migrations run in a process of their own, as before a deploy: the schema engine's memory is
+  // not the import's.
+  await migrate(
+    databaseUrl ? { DATABASE_URL: databaseUrl } : { OPTGRAPH_DATA_DIR: join(dir, "db") },
+  );
+  const db = await openDatabase(config.database, { migrate: false });
+  const runtime = runtimeOf(db, config);
+  try {
+    console.log(`generating ${ROWS} rows (1 in ${BAD_EVERY} bad) …`);
+    const badRows = await generate(file, ROWS);
+    await chmod(file, 0o644);
+    const bytes = (await stat(file)).size;
+
+    // Warm-up: JIT, caches and connections, on a small file of its own.
+    const warm = await setUp(runtime, `bench warm-up ${Date.now()}`);
+    const warmFile = join(dir, "warm.csv");
+    await generate(warmFile, Math.min(ROWS, 2000));
+    await importFile(runtime, warmFile, warm.organizationId, warm.campaignId);
+
+    const target = await setUp(runtime, `bench ${Date.now()}`);
+    const rssBefore = process.memoryUsage().rss;
+    let rssDuring = rssBefore;
+    let heapDuring = 0;
+    const sampler = setInterval(() => {
+      const usage = process.memoryUsage();
+      rssDuring = Math.max(rssDuring, usage.rss);
+      heapDuring = Math.max(heapDuring, usage.heapUsed);
+    }, 100);
+    console.log(`importing ${file} (${(bytes / 1e6).toFixed(1)} MB) …`);
+    const first = await importFile(runtime, file, target.organizationId, target.campaignId);
+    const rerun = await importFile(runtime, file, target.organizationId, target.campaignId);
+    clearInterval(sampler);
+    const peakRssKb = process.resourceUsage().maxRSS;
+
+    // Checks: every good row in the ledger once, every bad row reported, the rerun wrote nothing.
+    const events = await db.prisma.$queryRaw<{ row: number }[]>`
+      select (evidence->'source'->>'row')::int as row from "ConsentEvent"
+      where "organizationId" = ${target.organizationId}::uuid and method = 'IMPORT'
+        and evidence->'source'->>'importJobId' = ${first.job.id}`;
+    const reported = await db.prisma.importRowError.findMany({
+      where: { importJobId: first.job.id },
+      select: { row: true },
+    });
+    const totalEvents = await db.prisma.consentEvent.count({
+      where: { organizationId: target.organizationId },
+    });
+    const bad = new Set(badRows);
+    const eventRows = new Set(events.map((e) => e.row));
+    const goodCount = ROWS - bad.size;
+    const problems: string[] = [];
+    if (first.job.status !== "SUCCEEDED") problems.push(`first run ${first.job.status}`);
+    if (events.length !== goodCount || eventRows.size !== goodCount)
+      problems.push(`${events.length} events for ${goodCount} good rows`);
+    for (const row of eventRows) if (bad.has(row)) problems.push(`bad row ${row} has an event`);
+    if (reported.length !== bad.size || !reported.every((r) => bad.has(r.row)))
+      problems.push(`${reported.length} rows reported, ${bad.size} bad`);
+    if (rerun.job.imported !== 0 || totalEvents !== goodCount)
+      problems.push(`rerun imported ${rerun.job.imported}; ${totalEvents} events in all`);
+    if (rerun.job.failed !== bad.size) problems.push(`rerun reported ${rerun.job.failed} bad rows`);
+    const ledger = await verifyLedger(db.prisma, target.organizationId);
+    if (!ledger.ok) problems.push("the ledger does not verify");
+
+    console.log(`COPY of the same file, median of ${COPY_RUNS} …`);
+    const copySeconds = await copyBaseline(db, file);
+
+    const importRate = ROWS / first.seconds;
+    const copyRate = ROWS / copySeconds;
+    const result = {
+      engine: db.kind,
+      rows: ROWS,
+      badRows: bad.size,
+      batchSize: BATCH_SIZE,
+      import: { seconds: +first.seconds.toFixed(2), rowsPerSecond: Math.round(importRate) },
+      rerun: {
+        seconds: +rerun.seconds.toFixed(2),
+        rowsPerSecond: Math.round(ROWS / rerun.seconds),
+        newEvents: rerun.job.imported,
+      },
+      copy: { seconds: +copySeconds.toFixed(3), rowsPerSecond: Math.round(copyRate) },
+      ratioToCopy: +(importRate / copyRate).toFixed(4),
+      ratioTarget: 0.3,
+      rssBeforeImportMb: Math.round(rssBefore / 1048576),
+      rssPeakDuringImportMb: Math.round(rssDuring / 1048576),
+      heapPeakDuringImportMb: Math.round(heapDuring / 1048576),
+      maxRssMb: Math.round(peakRssKb / 1024),
+      checks: problems.length === 0 ? "ok" : problems,
+    };
+    console.log(JSON.stringify(result, null, 2));
+    if (problems.length > 0) process.exitCode = 1;
+  } finally {
+    runtime.streams.consentEvents.close();
+    runtime.streams.keywordEvents.close();
+    await runtime.wakeups.close();
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
