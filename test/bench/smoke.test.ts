@@ -1,7 +1,8 @@
 // The bench harness on tiny settings (BENCH_SMOKE=1), so it cannot rot: every path runs against
 // its baseline and the result file is well-formed. It asserts no timing — only that each path
 // produced its rows and that no request of the harness failed (a broken request would otherwise
-// be measured as a fast one). On the postgres project it runs on that PostgreSQL server.
+// be measured as a fast one). It runs once: on PostgreSQL when the suite has one (the path the
+// real benchmark takes), on PGlite otherwise.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,7 +34,10 @@ function runHarness(env: Record<string, string>): Promise<{ code: number | null;
   });
 }
 
-describe("bench harness (smoke)", () => {
+const engine = process.env.OPTGRAPH_TEST_ENGINE;
+const once = engine === (process.env.TEST_DATABASE_URL ? "postgres" : "pglite");
+
+describe.runIf(once)("bench harness (smoke)", () => {
   it("measures every hot path against its baseline and writes well-formed results", async () => {
     const out = join(dir, "results.json");
     const env: Record<string, string> = {};

@@ -149,8 +149,9 @@ describe.each(TRANSPORTS)("resuming over %s", (transport) => {
         }
         const items = await feed.waitFor(BACKLOG + DURING, 90_000);
         await new Promise((resolve) => setTimeout(resolve, 100));
-        // the writes really overlapped the replay
-        expect(progress[0]).toBeLessThan(BACKLOG);
+        // Whether a round committed before the replay ended depends on the machine's speed, so it
+        // is reported, not asserted: seam.test.ts forces each interleaving deterministically.
+        const overlapped = progress.filter((seen) => seen < BACKLOG).length;
 
         const ledger = await ledgerOf(org.rowId);
         expect(ledger).toHaveLength(BACKLOG + DURING);
@@ -158,7 +159,7 @@ describe.each(TRANSPORTS)("resuming over %s", (transport) => {
         expect(duplicates(items)).toBe(0);
         console.log(
           `[seam ${transport}] replay progress when each round of 10 committed: ${progress.slice(0, 8).join(", ")}…; ` +
-            `delivered ${items.length} = ledger ${ledger.length}`,
+            `${overlapped} rounds committed during the replay; delivered ${items.length} = ledger ${ledger.length}`,
         );
       } finally {
         await feed.close();

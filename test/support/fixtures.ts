@@ -19,9 +19,22 @@ export const disclosures = (programName = "Acme Deals"): DisclosuresInput => ({
     "Terms: https://acme.example/terms Privacy: https://acme.example/privacy",
 });
 
-/** A US long code no other test uses (sender addresses are unique across organizations). */
-export const uniqueLongCode = () =>
-  `+1415${randomInt(2, 10)}${String(randomInt(0, 1_000_000)).padStart(6, "0")}`;
+/**
+ * A US long code no other test uses (sender addresses are unique across organizations). Random
+ * numbers collided once a run created a few thousand senders, so each test process counts: its
+ * vitest pool id picks the exchange's first digit (one per worker sharing a database) and a counter
+ * kept on globalThis (test files share the process) the rest, from a random start.
+ */
+const counter = globalThis as { optgraphLongCodes?: number };
+export const uniqueLongCode = () => {
+  counter.optgraphLongCodes ??= randomInt(0, 5_000_000);
+  const n = counter.optgraphLongCodes++ % 10_000_000;
+  const worker = Number(process.env.VITEST_POOL_ID ?? process.pid) % 8;
+  const area = ["415", "628", "650", "510", "408", "212", "646", "312", "617", "206"][
+    Math.floor(n / 1_000_000)
+  ];
+  return `+1${area}${2 + worker}${String(n % 1_000_000).padStart(6, "0")}`;
+};
 
 const CreateSender = graphql(`
   mutation FixtureCreateSender($input: CreateSenderInput!) {
