@@ -32,6 +32,36 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
+const TRANSIENT_PRISMA_CODES = new Set([
+  "P1001", // cannot reach the database server
+  "P1002", // the server timed out
+  "P1017", // the server closed the connection
+  "P2024", // timed out fetching a connection from the pool
+  "P2028", // transaction API error (it could not start in time, or it expired)
+]);
+const TRANSIENT_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|terminating connection due to administrator command|the database system is (starting up|shutting down)|Transaction already closed|Unable to start a transaction in the given time/i;
+
+/**
+ * Whether an error means the database was unreachable or too busy: the request may succeed when
+ * sent again (a mutation with the same idempotencyKey applies at most once).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (current instanceof DatabaseUnavailableError) return true;
+    if (typeof current !== "object") return false;
+    const { code, message, cause } = current as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === "string" && TRANSIENT_PRISMA_CODES.has(code)) return true;
+    if (typeof message === "string" && TRANSIENT_MESSAGES.test(message)) return true;
+    current = cause;
+  }
+  return false;
+}
+
 /** A connection string with its password hidden, for messages. */
 export function redactUrl(url: string): string {
   try {

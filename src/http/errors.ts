@@ -4,7 +4,9 @@
 import { ForbiddenError } from "@pothos/plugin-scope-auth";
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { isDatabaseUnavailable } from "../db/client.ts";
 import { DomainError } from "../domain/errors.ts";
+import { LedgerBusyError } from "../services/ledger-gate.ts";
 
 const PUBLIC_CODES = new Set([
   "BAD_USER_INPUT",
@@ -74,6 +76,15 @@ export function createMaskError(logUnexpected: ErrorLogger) {
       return withPublicCode(graphQLError);
     }
     logUnexpected(cause);
+    if (cause instanceof LedgerBusyError || isDatabaseUnavailable(cause)) {
+      // Overload or a lost database: the client should come back. The code stays in the public
+      // set; `retryable` and the 503 tell a client it may send the same request again.
+      return withCode(
+        graphQLError,
+        "The database is busy or unreachable; try again. A mutation sent again with the same idempotencyKey applies at most once.",
+        { code: "INTERNAL_SERVER_ERROR", retryable: true, http: { status: 503 } },
+      );
+    }
     return withCode(graphQLError, "Unexpected error.", { code: "INTERNAL_SERVER_ERROR" });
   };
 }

@@ -20,6 +20,7 @@ import {
 } from "../domain/messages.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import { checkIdempotencyKey, remember, replay, requestHash } from "./idempotency.ts";
+import { inTurn } from "./ledger-gate.ts";
 import { appendEvents, lockLedger, type EventDraft, type LedgerHead } from "./ledger.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Tx } from "./transaction.ts";
@@ -396,9 +397,11 @@ export async function withLedger<T>(
   organizationId: string,
   work: (tx: Tx, head: LedgerHead) => Promise<T>,
 ) {
-  const result = await runtime.prisma.$transaction(
-    async (tx) => work(tx, await lockLedger(tx, organizationId)),
-    TRANSACTION,
+  const result = await inTurn(organizationId, TRANSACTION.maxWait, () =>
+    runtime.prisma.$transaction(
+      async (tx) => work(tx, await lockLedger(tx, organizationId)),
+      TRANSACTION,
+    ),
   );
   // Committed: tell every instance's streams to read the organization's new rows.
   runtime.wakeups.publish(organizationId);
