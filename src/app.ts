@@ -79,6 +79,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     };
     const runtime: Runtime = {
       prisma: db.prisma,
+      prepared: db.prepared,
       config,
       wakeups,
       streams: {

@@ -20,10 +20,32 @@ export interface Database {
   readonly pool: pg.Pool | undefined;
   /** the embedded database (PGlite only) */
   readonly pglite: PGlite | undefined;
+  /**
+   * A read on a hot path: on PostgreSQL straight on the pool (no Prisma query interpreter in
+   * between); on PGlite through Prisma. `text` uses $1, $2… placeholders. With a `name`, a
+   * prepared statement (parsed once per connection). Only for plain lookups: a named statement
+   * switches to a generic plan after five runs, and for the lookup by an array of phones the
+   * generic plan was six times slower than the custom one (docs/BENCHMARKS.md).
+   */
+  readonly prepared: PreparedRead;
   /** resolves when the database answers a trivial query */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+export type PreparedRead = <T>(text: string, values: unknown[], name?: string) => Promise<T[]>;
+
+/**
+ * Prisma stores DateTime as `timestamp(3)` (no zone) holding UTC; node-postgres would read such a
+ * value in the process's local zone. Prepared reads parse it as UTC, as Prisma does.
+ */
+const TIMESTAMP_OID = 1114;
+const UTC_TIMESTAMPS = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === TIMESTAMP_OID
+      ? (value: string) => new Date(`${value.replace(" ", "T")}Z`)
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
 
 export class DatabaseUnavailableError extends Error {
   constructor(message: string) {
@@ -167,6 +189,8 @@ export async function openDatabase(
       prisma,
       pool: undefined,
       pglite: db,
+      prepared: <T>(text: string, values: unknown[]) =>
+        prisma.$queryRawUnsafe<T[]>(text, ...values),
       ping: async () => {
         await db.query("select 1");
       },
@@ -219,6 +243,10 @@ export async function openDatabase(
     prisma,
     pool,
     pglite: undefined,
+    prepared: async <T>(text: string, values: unknown[], name?: string) => {
+      options.onQuery?.(text);
+      return (await pool.query({ name, text, values, types: UTC_TIMESTAMPS })).rows as T[];
+    },
     ping: async () => {
       await pool.query("select 1");
     },

@@ -10,6 +10,11 @@ export function normalizePhone(input: string, defaultRegion: string, field = "ph
   const raw = input.trim();
   if (raw === "") throw badInput(field, "a phone number is required");
   if (raw.length > 40) throw badInput(field, "is too long to be a phone number");
+  // Validation against the full metadata is the costly part of a batch (canSendMany, imports),
+  // and senders ask about the same numbers again and again: valid answers are remembered.
+  const key = `${defaultRegion}|${raw}`;
+  const known = validNumbers.get(key);
+  if (known !== undefined) return known;
   let parsed;
   try {
     parsed = parsePhoneNumberWithError(raw, defaultRegion as CountryCode);
@@ -17,8 +22,13 @@ export function normalizePhone(input: string, defaultRegion: string, field = "ph
     throw badInput(field, `"${raw}" is not a phone number`);
   }
   if (!parsed.isValid()) throw badInput(field, `"${raw}" is not a valid phone number`);
+  if (validNumbers.size >= VALID_NUMBERS_SIZE) validNumbers.clear();
+  validNumbers.set(key, parsed.number);
   return parsed.number;
 }
+
+const VALID_NUMBERS_SIZE = 50_000;
+const validNumbers = new Map<string, string>();
 
 /** The country and the region-level detail (US/CA area code) of an E.164 number, when known. */
 export function phoneCountry(e164: string): string | undefined {

@@ -46,6 +46,21 @@ export function withinSendingHours(at: Date, region: RecipientRegion): boolean {
  * instant is always the opening of some window in some zone, so those are the only candidates.
  */
 export function nextSendingInstant(at: Date, region: RecipientRegion): Date | null {
+  // A pure function of its arguments, and costly in time-zone arithmetic: a batch decides one
+  // instant for many numbers of few regions, so the answers are remembered (a bounded memo).
+  const key = `${at.getTime()}|${region.zones.join(",")}|${region.states.join(",")}`;
+  if (!memo.has(key)) {
+    if (memo.size >= MEMO_SIZE) memo.clear();
+    memo.set(key, computeNextSendingInstant(at, region)?.getTime() ?? null);
+  }
+  const next = memo.get(key)!;
+  return next === null ? null : new Date(next);
+}
+
+const MEMO_SIZE = 4096;
+const memo = new Map<string, number | null>();
+
+function computeNextSendingInstant(at: Date, region: RecipientRegion): Date | null {
   if (withinSendingHours(at, region)) return at;
   const windows = windowsFor(region);
   const candidates: number[] = [];

@@ -10,8 +10,33 @@ export function scrub(text: string): string {
   return text.replace(API_KEY, "og_[redacted]").replace(PHONE, "[number]");
 }
 
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+/**
+ * Standard output, written asynchronously: a line per request no longer costs a write system
+ * call each under load (the lines of a busy moment go out together); what is buffered at exit is
+ * written then. One per process, however many apps it runs.
+ */
+function asyncStdout() {
+  if (!stdout) {
+    const destination = pino.destination({ dest: 1, sync: false });
+    process.once("exit", () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // nothing left to write, or standard output is gone
+      }
+    });
+    stdout = destination;
+  }
+  return stdout;
+}
+
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: "optgraph" }, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino(
+    { level, base: { service: "optgraph" }, timestamp: pino.stdTimeFunctions.isoTime },
+    asyncStdout(),
+  );
 }
 
 /** An unexpected error as a loggable object, scrubbed. */

@@ -86,6 +86,25 @@ export async function canSend(
   return decision;
 }
 
+/** The campaign and each phone's subscriber and consent, in input order. */
+const lookup = (phones: string) => `
+  with campaign as (
+    select id, status, purpose from "Campaign" where id = $1::uuid and "organizationId" = $2::uuid
+  )
+  select p.ord, k.status::text as "campaignStatus", k.purpose::text as "campaignPurpose", s.timezone,
+         c.id, c."organizationId", c."subscriberId", c."campaignId", c.status::text as status,
+         c.method::text as method, c."disclosureVersionId", c."lastSequence",
+         c."expiresAt", c."createdAt", c."updatedAt"
+  from ${phones} as p(phone, ord)
+  left join campaign k on true
+  left join "Subscriber" s on s."organizationId" = $2::uuid and s.phone = p.phone
+  left join "Consent" c on c."subscriberId" = s.id and c."campaignId" = k.id
+  order by p.ord`;
+/** a batch: unnamed, so each run gets a plan for its own array */
+const LOOKUP_MANY = lookup("unnest($3::text[]) with ordinality");
+/** one number (canSend): a named prepared statement, whose generic plan is the custom one */
+const LOOKUP_ONE = lookup("(values ($3::text, 1))");
+
 async function decide(
   runtime: Runtime,
   actor: Actor,
@@ -94,20 +113,12 @@ async function decide(
   at: Date,
 ): Promise<SendDecision[]> {
   if (!mayTouchCampaign(actor, campaignId)) throw notFound("campaign", campaignId);
-  const rows = await runtime.prisma.$queryRaw<LookupRow[]>`
-    with campaign as (
-      select id, status, purpose from "Campaign"
-      where id = ${campaignId}::uuid and "organizationId" = ${actor.organizationId}::uuid
-    )
-    select p.ord, k.status::text as "campaignStatus", k.purpose::text as "campaignPurpose", s.timezone,
-           c.id, c."organizationId", c."subscriberId", c."campaignId", c.status::text as status,
-           c.method::text as method, c."disclosureVersionId", c."lastSequence", c."expiresAt",
-           c."createdAt", c."updatedAt"
-    from unnest(${phones}::text[]) with ordinality as p(phone, ord)
-    left join campaign k on true
-    left join "Subscriber" s on s."organizationId" = ${actor.organizationId}::uuid and s.phone = p.phone
-    left join "Consent" c on c."subscriberId" = s.id and c."campaignId" = k.id
-    order by p.ord`;
+  const one = phones.length === 1;
+  const values = [campaignId, actor.organizationId, one ? phones[0] : phones];
+  const text = one ? LOOKUP_ONE : LOOKUP_MANY;
+  const rows = runtime.prepared
+    ? await runtime.prepared<LookupRow>(text, values, one ? "optgraph_can_send" : undefined)
+    : await runtime.prisma.$queryRawUnsafe<LookupRow[]>(text, ...values);
 
   if (phones.length > 0 && rows[0]?.campaignStatus == null) throw notFound("campaign", campaignId);
   if (phones.length === 0) {
@@ -118,33 +129,30 @@ async function decide(
     return [];
   }
 
-  return Promise.all(
-    rows.map(async (row, i) => {
-      const consent: ConsentRow | null = row.id
-        ? {
-            id: row.id,
-            organizationId: row.organizationId!,
-            subscriberId: row.subscriberId!,
-            campaignId: row.campaignId!,
-            status: row.status!,
-            method: row.method!,
-            disclosureVersionId: row.disclosureVersionId,
-            lastSequence: row.lastSequence!,
-            expiresAt: row.expiresAt,
-            createdAt: row.createdAt!,
-            updatedAt: row.updatedAt!,
-          }
-        : null;
-      const facts = {
-        campaign: { status: row.campaignStatus!, purpose: row.campaignPurpose! },
-        consent,
-        at,
-      };
-      const regionOfRecipient = needsRegion(facts)
-        ? await recipientRegion(phones[i], row.timezone)
-        : { zones: [], states: [] };
-      const verdict = decideSend({ ...facts, region: regionOfRecipient });
-      return { phone: phones[i], ...verdict, consent };
-    }),
-  );
+  const decisions: SendDecision[] = [];
+  const campaign = { status: rows[0].campaignStatus!, purpose: rows[0].campaignPurpose! };
+  const nowhere = { zones: [], states: [] };
+  for (const [i, row] of rows.entries()) {
+    const consent: ConsentRow | null = row.id
+      ? {
+          id: row.id,
+          organizationId: row.organizationId!,
+          subscriberId: row.subscriberId!,
+          campaignId: row.campaignId!,
+          status: row.status!,
+          method: row.method!,
+          disclosureVersionId: row.disclosureVersionId,
+          lastSequence: row.lastSequence!,
+          expiresAt: row.expiresAt,
+          createdAt: row.createdAt!,
+          updatedAt: row.updatedAt!,
+        }
+      : null;
+    const facts = { campaign, consent, at };
+    // one await per number that needs its region (the regions are cached by prefix), not a
+    // promise per number
+    const region = needsRegion(facts) ? await recipientRegion(phones[i], row.timezone) : nowhere;
+    decisions.push({ phone: phones[i], ...decideSend({ ...facts, region }), consent });
+  }
+  return decisions;
 }

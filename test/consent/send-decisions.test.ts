@@ -4,8 +4,18 @@
 import { describe, expect, it } from "vitest";
 import { recordQueries } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
+import { graphql } from "../generated/index.ts";
 import { newOrganization, ok } from "../support/graphql.ts";
-import { CanSend, CanSendMany, SetStatus, confirmOptIn, expireNow, optIn, optOut } from "./ops.ts";
+import {
+  CanSend,
+  CanSendMany,
+  SetStatus,
+  confirmOptIn,
+  expireNow,
+  optIn,
+  optOut,
+  rowId,
+} from "./ops.ts";
 
 // San Francisco numbers (America/Los_Angeles, no state rule); a Dallas number (Texas: 9:00–21:00)
 const OPTED_IN = "+14155550101";
@@ -49,7 +59,36 @@ const canSend = async (
   at: string | null = NOON_SF,
 ) => (await ok(key, CanSend, { phone, campaignId, at })).canSend;
 
+const CanSendTimes = graphql(`
+  query ConsCanSendTimes($phone: String!, $campaignId: ID!, $at: DateTime) {
+    canSend(phone: $phone, campaignId: $campaignId, at: $at) {
+      consent {
+        expiresAt
+        createdAt
+        updatedAt
+      }
+    }
+  }
+`);
+
 describe("canSend", () => {
+  it("hands over the consent's instants exactly as stored, whatever the server's time zone", async () => {
+    const { org, key, marketing } = await setUp();
+    const stored = await org.prisma.consent.findFirstOrThrow({
+      where: { campaignId: rowId(marketing.id), subscriber: { phone: PENDING } },
+    });
+    const { canSend: decision } = await ok(key, CanSendTimes, {
+      phone: PENDING,
+      campaignId: marketing.id,
+      at: NOON_SF,
+    });
+    expect(decision.consent).toEqual({
+      expiresAt: stored.expiresAt!.toISOString(),
+      createdAt: stored.createdAt.toISOString(),
+      updatedAt: stored.updatedAt.toISOString(),
+    });
+  });
+
   it("answers each reason", async () => {
     const { key, marketing, informational } = await setUp();
     for (const campaign of [marketing, informational]) {

@@ -91,6 +91,17 @@ describe("quiet hours", () => {
   });
 });
 
+describe("the remembered answers", () => {
+  it("answer a repeated question alike, and a caller changing its Date changes nothing", () => {
+    const first = nextSendingInstant(at("2026-03-04T14:00:00Z"), LA)!;
+    expect(first.toISOString()).toBe("2026-03-04T16:00:00.000Z");
+    first.setTime(0);
+    expect(next("2026-03-04T14:00:00Z", LA)).toBe("2026-03-04T16:00:00.000Z");
+    // the same instant for another region is another question
+    expect(next("2026-03-04T14:00:00Z", FL)).toBe("2026-03-04T14:00:00.000Z");
+  });
+});
+
 describe("recipient regions from the number", () => {
   it.each([
     ["+13055550100", ["FL"], "America/New_York"],
