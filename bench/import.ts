@@ -1,7 +1,7 @@
 // `npm run bench:import -- [--rows 200000] [--bad 0.01] [--batch-size 200] [--runs 3]`: the consent
 // import against a COPY of the same rows, in the same run. Generates a CSV (1% bad rows by
 // default) in a temp directory, imports it through the import service into a fresh organization
-// on BENCH_DATABASE_URL (or a temp PGlite database), checks that every good row is in the ledger
+// on a scratch database created on BENCH_DATABASE_URL and dropped after (or a temp PGlite database), checks that every good row is in the ledger
 // and every bad row reported, imports it again to show nothing is applied twice, then COPYs the
 // same file into a scratch table. Prints rows/s, the ratio to COPY, and the peak RSS.
 import { spawn } from "node:child_process";
@@ -39,7 +39,22 @@ const ROWS = Number(args.rows);
 const BAD_EVERY = Math.round(1 / Number(args.bad));
 const BATCH_SIZE = Number(args["batch-size"]);
 const COPY_RUNS = Number(args.runs);
-const databaseUrl = process.env.BENCH_DATABASE_URL;
+/** BENCH_DATABASE_URL names a server: the run works in a scratch database of its own there. */
+const serverUrl = process.env.BENCH_DATABASE_URL;
+const scratchName = `optgraph_bench_import_${process.pid}_${Date.now().toString(36)}`;
+const databaseUrl = serverUrl
+  ? Object.assign(new URL(serverUrl), { pathname: `/${scratchName}` }).toString()
+  : undefined;
+
+async function onServer(sql: string) {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
 
 const COLUMNS = "phone,status,occurred_at,method,campaign,ip,user_agent,source_url,consent_text";
 const AREA_CODES = [201, 212, 213, 305, 312, 404, 415, 512, 617, 702, 713, 718, 818, 917, 206];
@@ -241,6 +256,7 @@ async function copyBaseline(db: Database, file: string): Promise<number> {
 
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), "optgraph-bench-import-"));
+  if (serverUrl) await onServer(`create database "${scratchName}"`);
   // the database server reads the file for COPY
   await chmod(dir, 0o755);
   const file = join(dir, "consents.csv");
@@ -345,6 +361,7 @@ async function main() {
     await runtime.wakeups.close();
     await db.close();
     await rm(dir, { recursive: true, force: true });
+    if (serverUrl) await onServer(`drop database if exists "${scratchName}" with (force)`);
   }
 }
 
