@@ -9,9 +9,16 @@ export interface MessageDisclosures {
   optOutConfirmation: string;
 }
 
+/** A disclosure as one sentence: trimmed, ending with exactly one full stop (or its own ! or ?). */
+const sentence = (text: string) => {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+};
+const mentions = (text: string, part: string) => text.toLowerCase().includes(part.toLowerCase());
+
 /** The double opt-in prompt: program, frequency, rates, how to confirm and how to cancel. */
 export function confirmationPrompt(d: MessageDisclosures): string {
-  return `${d.programName}: reply Y to confirm your subscription. ${d.messageFrequency}. Msg & data rates may apply. Reply HELP for help, STOP to cancel.`;
+  return `${d.programName}: reply Y to confirm your subscription. ${sentence(d.messageFrequency)} Msg & data rates may apply. Reply HELP for help, STOP to cancel.`;
 }
 
 export const optInConfirmation = (d: MessageDisclosures) => d.optInConfirmation;
@@ -23,7 +30,17 @@ export function organizationOptOutConfirmation(programNames: readonly string[]):
   return `You're unsubscribed from ${names} and will get no more messages. Reply START to rejoin.`;
 }
 
-/** The HELP reply: program, support contact (in the help text), frequency, rates, how to stop. */
+/**
+ * The HELP reply: program, support contact (in the help text), frequency, rates, how to stop.
+ * Each required element is added unless the campaign's help text already says it, so a complete
+ * help text is sent as written rather than with every element twice.
+ */
 export function helpReply(d: MessageDisclosures): string {
-  return `${d.programName}: ${d.helpText} ${d.messageFrequency}. Msg & data rates may apply. Reply STOP to cancel.`;
+  const help = sentence(d.helpText);
+  const parts = [mentions(help, d.programName) ? help : `${d.programName}: ${help}`];
+  const frequency = d.messageFrequency.trim().replace(/[.!?]+$/, "");
+  if (!mentions(help, frequency)) parts.push(sentence(frequency));
+  if (!/msg\s*(&|and)\s*data rates/i.test(help)) parts.push("Msg & data rates may apply.");
+  if (!/\bSTOP\b/.test(help)) parts.push("Reply STOP to cancel.");
+  return parts.join(" ");
 }
