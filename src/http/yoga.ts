@@ -8,6 +8,7 @@ import type { Runtime } from "../services/runtime.ts";
 import type { Context } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
 import { createMaskError, unauthenticated, useStableValidationCodes } from "./errors.ts";
+import { useSharedEventExecution } from "./shared-execution.ts";
 import {
   armorPlugins,
   persistedOperationsPlugins,
@@ -70,6 +71,7 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
       useStableValidationCodes(),
       rateLimitPlugin(deps.rateLimits) as Plugin,
       deps.metricsPlugin,
+      useSharedEventExecution(),
     ],
     logging: false,
     context: async ({ request, connectionParams, socket }): Promise<Context> => {
