@@ -6,7 +6,9 @@
 import {
   createSourceEventStream,
   execute,
+  Kind,
   type DocumentNode,
+  type OperationDefinitionNode,
   type ExecutionArgs,
   type ExecutionResult,
 } from "graphql";
@@ -56,12 +58,32 @@ function shareKey(args: ExecutionArgs): string | null {
   ].join("|");
 }
 
-/** The identity of an event payload: its type and id (ledger rows and keyword messages). */
+/**
+ * The subscriptions whose payloads are immutable rows (ledger events, inbound messages): the same
+ * row always executes to the same result. Others (an import job's progress: the same job, changed)
+ * are never shared.
+ */
+const IMMUTABLE_EVENT_FIELDS = new Set(["consentChanged", "keywordEventReceived"]);
+
+function sharesImmutableEvents(args: ExecutionArgs): boolean {
+  const operations = args.document.definitions.filter(
+    (definition): definition is OperationDefinitionNode =>
+      definition.kind === Kind.OPERATION_DEFINITION &&
+      (args.operationName == null || definition.name?.value === args.operationName),
+  );
+  if (operations.length !== 1) return false;
+  return operations[0].selectionSet.selections.every(
+    (selection) =>
+      selection.kind === Kind.FIELD && IMMUTABLE_EVENT_FIELDS.has(selection.name.value),
+  );
+}
+
+/** The identity of an event payload: a ledger row or inbound message, by id and sequence. */
 function eventKey(payload: unknown): string | null {
   if (typeof payload !== "object" || payload === null) return null;
   const row = payload as { id?: unknown; sequence?: unknown };
-  if (typeof row.id !== "string") return null;
-  return `${row.id}:${String(row.sequence ?? "")}`;
+  if (typeof row.id !== "string" || typeof row.sequence !== "number") return null;
+  return `${row.id}:${row.sequence}`;
 }
 
 export class SharedResults {
@@ -122,7 +144,7 @@ export function useSharedEventExecution(shared = new SharedResults()): Plugin {
       setSubscribeFn((async (args: ExecutionArgs) => {
         const source = await createSourceEventStream(args);
         if (!(Symbol.asyncIterator in source)) return source;
-        const key = shareKey(args);
+        const key = sharesImmutableEvents(args) ? shareKey(args) : null;
         return mapIterator(source as AsyncIterable<unknown>, (payload) => {
           const run = () => Promise.resolve(execute({ ...args, rootValue: payload }));
           const event = eventKey(payload);
