@@ -144,6 +144,7 @@ function runtimeOf(db: Database, config: ReturnType<typeof loadConfig>): Runtime
   const streamOptions = { bufferSize: 1000, pollIntervalMs: 60_000, onError: () => undefined };
   return {
     prisma: db.prisma,
+    prepared: db.prepared,
     config,
     wakeups,
     streams: {

@@ -120,6 +120,7 @@ async function main(): Promise<number> {
   const streamOptions = { bufferSize: 1, pollIntervalMs: 60_000, onError };
   const runtime: Runtime = {
     prisma: db.prisma,
+    prepared: db.prepared,
     config,
     wakeups,
     streams: {

@@ -88,15 +88,12 @@ function eventKey(payload: unknown): string | null {
 
 export class SharedResults {
   private readonly entries = new Map<string, Entry>();
-  /** executions actually run (for tests and metrics) */
-  executions = 0;
 
   run(key: string, work: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.expires > now) return hit.result;
     if (this.entries.size >= MAX_ENTRIES) this.sweep(now);
-    this.executions++;
     const result = work();
     this.entries.set(key, { result, expires: now + TTL_MS });
     // a failed execution is not kept: the next subscriber tries again

@@ -14,7 +14,7 @@ import type { Wakeups } from "../events/wakeups.ts";
 export interface Runtime {
   readonly prisma: Prisma;
   /** hot-path reads as prepared statements (see Database.prepared) */
-  readonly prepared?: PreparedRead;
+  readonly prepared: PreparedRead;
   readonly config: Config;
   readonly wakeups: Wakeups;
   readonly streams: {

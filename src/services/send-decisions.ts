@@ -116,9 +116,11 @@ async function decide(
   const one = phones.length === 1;
   const values = [campaignId, actor.organizationId, one ? phones[0] : phones];
   const text = one ? LOOKUP_ONE : LOOKUP_MANY;
-  const rows = runtime.prepared
-    ? await runtime.prepared<LookupRow>(text, values, one ? "optgraph_can_send" : undefined)
-    : await runtime.prisma.$queryRawUnsafe<LookupRow[]>(text, ...values);
+  const rows = await runtime.prepared<LookupRow>(
+    text,
+    values,
+    one ? "optgraph_can_send" : undefined,
+  );
 
   if (phones.length > 0 && rows[0]?.campaignStatus == null) throw notFound("campaign", campaignId);
   if (phones.length === 0) {
