@@ -3,7 +3,7 @@
 // Pure: the import service reads the file, resolves campaigns and applies the records.
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import canonicalize from "canonicalize";
+import { canonicalJson } from "./canonical-json.ts";
 import { DateTime } from "luxon";
 import type { ConsentMethod } from "./consent.ts";
 import { badInput } from "./errors.ts";
@@ -234,7 +234,7 @@ export function checkImportRow(
  * does not change the record's identity.
  */
 export function recordFingerprint(campaignId: string, record: ImportRecord): string {
-  const text = canonicalize({
+  const text = canonicalJson({
     campaignId,
     phone: record.phone,
     status: record.status,

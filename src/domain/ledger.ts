@@ -2,7 +2,7 @@
 // where the canonical form is RFC 8785 JSON (sorted keys, fixed number and string forms), so the
 // chain can be recomputed by anyone, in any language, years later.
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
+import { canonicalJson } from "./canonical-json.ts";
 import type { ConsentMethod, ConsentStatus } from "./consent.ts";
 
 /** The hash an organization's first event chains from. */
@@ -27,7 +27,7 @@ export interface LedgerFacts {
 }
 
 export function canonicalEvent(facts: LedgerFacts): string {
-  const text = canonicalize({
+  const text = canonicalJson({
     v: 1,
     organizationId: facts.organizationId,
     sequence: facts.sequence,

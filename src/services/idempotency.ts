@@ -2,13 +2,13 @@
 // the same transaction; a retry with the same key and input gets that result back, a reuse with
 // other input is refused. Runs under the ledger lock, so concurrent retries serialize.
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
+import { canonicalJson } from "../domain/canonical-json.ts";
 import { badInput, conflict } from "../domain/errors.ts";
 import type { Tx } from "./transaction.ts";
 
 export function requestHash(operation: string, input: unknown): string {
   return createHash("sha256")
-    .update(canonicalize({ operation, input }) ?? "")
+    .update(canonicalJson({ operation, input }) ?? "")
     .digest("hex");
 }
 
