@@ -3,15 +3,18 @@
 // the PGlite data directory, OPTGRAPH_DATA_DIR), as an import job like an upload over GraphQL,
 // with a progress bar (rows and rows/s) and the bad rows written to an error file (row,reason).
 // Exit code: 0 all rows imported or skipped, 2 some rows reported as errors, 1 the import failed.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { closeSync, openSync, writeSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { Transform } from "node:stream";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
 import { stringify } from "csv-stringify/sync";
-import { loadConfig } from "../src/config.ts";
+import pg from "pg";
+import { loadConfig, type DatabaseConfig } from "../src/config.ts";
 import { openDatabase } from "../src/db/client.ts";
 import { badInput } from "../src/domain/errors.ts";
 import { consentEventSource, keywordEventSource } from "../src/events/sources.ts";
@@ -84,6 +87,45 @@ async function organizationOf(runtime: Runtime, given: string | undefined) {
   );
 }
 
+/** Whether the PostgreSQL database lacks a committed migration (the embedded one: always ask). */
+async function needsMigrating(database: DatabaseConfig): Promise<boolean> {
+  if (database.kind !== "postgres") return true;
+  const committed = (
+    await readdir(new URL("../prisma/migrations/", import.meta.url), { withFileTypes: true })
+  )
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      `select migration_name as name from _prisma_migrations
+       where finished_at is not null and rolled_back_at is null`,
+    );
+    const applied = new Set(rows.map((row) => row.name));
+    return committed.some((name) => !applied.has(name));
+  } catch {
+    return true; // no migrations table yet
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Applies pending migrations in a process of its own, as `npm run db:migrate` does: the schema
+ * engine's memory (tens of MB) is not the import's.
+ */
+async function migrate(database: DatabaseConfig) {
+  if (!(await needsMigrating(database))) return;
+  const script = new URL("../scripts/db-migrate.ts", import.meta.url);
+  const child = spawn(process.execPath, ["--import", "tsx", script.pathname], {
+    env: process.env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error("the database could not be migrated (see above)");
+}
+
 /** The bad rows, one line each as they are found: synchronous appends keep memory flat. */
 function errorFile(path: string, createNow: boolean) {
   let fd: number | null = null;
@@ -111,7 +153,8 @@ async function main(): Promise<number> {
   const size = (await stat(opts.file).catch(() => null))?.size;
   if (size === undefined) throw new UsageError(`cannot read ${opts.file}`);
   const config = loadConfig();
-  const db = await openDatabase(config.database);
+  await migrate(config.database);
+  const db = await openDatabase(config.database, { migrate: false });
   const onError = (error: unknown) => console.error(error);
   const wakeups =
     db.kind === "postgres" && config.database.kind === "postgres"
@@ -121,6 +164,7 @@ async function main(): Promise<number> {
   const runtime: Runtime = {
     prisma: db.prisma,
     prepared: db.prepared,
+    transaction: db.transaction,
     config,
     wakeups,
     streams: {
@@ -192,6 +236,8 @@ async function main(): Promise<number> {
         `${done.imported} imported, ${done.skipped} skipped, ${done.failed} bad`,
     );
     console.log(`import job ${Buffer.from(`ImportJob:${done.id}`).toString("base64")}`);
+    // (resourceUsage reports kilobytes)
+    console.log(`peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
     if (done.message) console.error(`import stopped: ${done.message}`);
     if (errors.written) console.log(`bad rows: ${opts.errorsFile}`);
     if (done.status === "FAILED") return 1;

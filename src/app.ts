@@ -80,6 +80,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const runtime: Runtime = {
       prisma: db.prisma,
       prepared: db.prepared,
+      transaction: db.transaction,
       config,
       wakeups,
       streams: {

@@ -21,7 +21,14 @@ import {
 import { normalizePhone } from "../domain/phone.ts";
 import { checkIdempotencyKey, remember, replay, requestHash } from "./idempotency.ts";
 import { inTurn } from "./ledger-gate.ts";
-import { appendEvents, lockLedger, type EventDraft, type LedgerHead } from "./ledger.ts";
+import type { SqlQuery } from "../db/client.ts";
+import {
+  appendEvents,
+  lockLedger,
+  lockLedgerSql,
+  type EventDraft,
+  type LedgerHead,
+} from "./ledger.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Tx } from "./transaction.ts";
 
@@ -404,6 +411,22 @@ export async function withLedger<T>(
     ),
   );
   // Committed: tell every instance's streams to read the organization's new rows.
+  runtime.wakeups.publish(organizationId);
+  return result;
+}
+
+/**
+ * withLedger for plain SQL (Database.transaction): the same turn among the organization's writers,
+ * the same lock, the same wake-up once committed. For bulk writes (the import).
+ */
+export async function withLedgerSql<T>(
+  runtime: Runtime,
+  organizationId: string,
+  work: (sql: SqlQuery, head: LedgerHead) => Promise<T>,
+) {
+  const result = await inTurn(organizationId, TRANSACTION.maxWait, () =>
+    runtime.transaction(async (sql) => work(sql, await lockLedgerSql(sql, organizationId))),
+  );
   runtime.wakeups.publish(organizationId);
   return result;
 }

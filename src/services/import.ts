@@ -1,12 +1,14 @@
 // Consent import: a CSV file streamed through csv-parse and applied in batches. Each batch is one
-// transaction under the organization's ledger lock (withLedger) that applies its records through
-// the same opt-in and opt-out steps as every other change (optInWithin / optOutWithin, method
+// plain SQL transaction under the organization's ledger lock (withLedgerSql) that applies its
+// records set-wise by the same rules as the opt-in and opt-out steps (import-apply.ts: method
 // IMPORT, the record's own occurredAt, its file and row as evidence), and commits together with
 // the job's counters, its row errors and the fingerprints of the records it applied. So a crash
 // loses nothing, a rerun applies nothing twice, and the job always tells the truth.
 //
-// Memory stays flat: the file is read only as fast as batches are applied (async iteration pulls
-// from the parser, which pauses the file), and nothing outlives its batch but the counters.
+// Two batches are in hand at most: one being applied while the next is read, checked, filtered
+// against earlier imports and given its subscribers. Memory stays flat: the file is read only as
+// fast as batches are applied (async iteration pulls from the parser, which pauses the file), and
+// nothing outlives its batch but the counters.
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Readable, Transform } from "node:stream";
@@ -14,6 +16,7 @@ import { pipeline } from "node:stream/promises";
 import { parse, type CsvError } from "csv-parse";
 import { parse as parseSync } from "csv-parse/sync";
 import { LRUCache } from "lru-cache";
+import type { SqlQuery } from "../db/client.ts";
 import { canConfigure, type Actor } from "../domain/api-key.ts";
 import { badInput, DomainError, forbidden, notFound } from "../domain/errors.ts";
 import {
@@ -26,14 +29,14 @@ import {
   type ImportRecord,
 } from "../domain/import-row.ts";
 import type { ImportJob } from "../generated/prisma/client.ts";
-import { optInWithin, optOutWithin, withLedger, type ChangeContext } from "./consents.ts";
+import { withLedgerSql } from "./consents.ts";
+import { applyImportBatch, upsertSubscribers, type ImportItem } from "./import-apply.ts";
 import type { Runtime } from "./runtime.ts";
-import type { Tx } from "./transaction.ts";
 
 export type { ImportJob };
 
 /** Rows per transaction at most: enough to amortize a commit, few enough to hold the lock briefly. */
-export const DEFAULT_BATCH_SIZE = 200;
+export const DEFAULT_BATCH_SIZE = 2000;
 const MIN_BATCH_SIZE = 10;
 /** How long a batch should hold the organization's ledger lock: live changes wait that long. */
 const TARGET_BATCH_MS = 1000;
@@ -270,11 +273,17 @@ interface RowError {
   reason: string;
 }
 
-interface GoodRow {
-  row: number;
-  record: ImportRecord;
-  campaignId: string;
+interface GoodRow extends ImportItem {
   fingerprint: string;
+}
+
+interface CheckedBatch {
+  items: GoodRow[];
+  /** subscriber ids of the items' numbers, made before the batch is applied */
+  subscribers: ReadonlyMap<string, string>;
+  processed: number;
+  skipped: number;
+  errors: RowError[];
 }
 
 const lineBreaks = (fields: readonly string[]) => {
@@ -336,6 +345,16 @@ class ImportRun {
     const flowing = pipeline(input, tap, parser).catch(() => undefined);
 
     this.job = await this.update({ status: "RUNNING", startedAt: new Date() });
+    // One batch is written while the next is read and checked: the database and this process
+    // work at the same time. Batches still commit one after another, in file order.
+    let writing: Promise<void> = Promise.resolve();
+    const apply = async (rows: readonly RawRow[], errors: RowError[]) => {
+      const checked = await this.check(rows, errors);
+      await writing;
+      writing = checked ? this.write(checked) : Promise.resolve();
+      // (awaited before the next batch is written or the job finishes; not unhandled meanwhile)
+      writing.catch(() => undefined);
+    };
     try {
       let batch: RawRow[] = [];
       for await (const { record, info } of parser as AsyncIterable<{
@@ -353,14 +372,15 @@ class ImportRun {
         }
         batch.push({ row, fields: record });
         if (batch.length >= this.batchLimit) {
-          await this.apply(batch, csvErrors.splice(0));
+          await apply(batch, csvErrors.splice(0));
           batch = [];
         }
       }
       if (!this.header) {
         throw badInput("file", csvErrors[0]?.reason ?? "is empty: a header row is required");
       }
-      await this.apply(batch, csvErrors.splice(0));
+      await apply(batch, csvErrors.splice(0));
+      await writing;
       await flowing;
       this.job = await this.update({
         status: "SUCCEEDED",
@@ -370,6 +390,8 @@ class ImportRun {
       return this.job;
     } catch (error) {
       input.destroy();
+      // The batch being written finishes (or fails) before the job records how it ended.
+      await writing.catch(() => undefined);
       this.job = await this.update({
         status: "FAILED",
         message: stopReason(error, this.lastRow),
@@ -418,9 +440,15 @@ class ImportRun {
     return found;
   }
 
-  /** Checks a batch, then applies what is new of it in one transaction with its bookkeeping. */
-  private async apply(rows: readonly RawRow[], csvErrors: RowError[]) {
-    if (rows.length === 0 && csvErrors.length === 0) return;
+  /**
+   * Checks a batch's rows and finds what is new of it: the records to apply (in apply order) and
+   * the batch's counts and row errors. Null for an empty batch.
+   */
+  private async check(
+    rows: readonly RawRow[],
+    csvErrors: RowError[],
+  ): Promise<CheckedBatch | null> {
+    if (rows.length === 0 && csvErrors.length === 0) return null;
     const { runtime, job } = this;
     const now = new Date();
     const errors = [...csvErrors];
@@ -451,13 +479,29 @@ class ImportRun {
     // rerun ends here, without taking the ledger lock; what is left is checked again under it.
     const unique = new Map<string, GoodRow>();
     for (const item of good) if (!unique.has(item.fingerprint)) unique.set(item.fingerprint, item);
-    const applied = await knownFingerprints(runtime.prisma, job.organizationId, [...unique.keys()]);
+    const applied = await runtime.transaction((sql) =>
+      knownFingerprints(sql, job.organizationId, [...unique.keys()]),
+    );
     const fresh = [...unique.values()].filter((item) => !applied.has(item.fingerprint));
-    const reported = await this.commit(fresh.sort(applyOrder), {
+    // The batch's subscribers, made now (while the batch before is applied) to save the ledger
+    // transaction the work. Only a head start: if it fails, the batch's transaction makes them,
+    // where a failure is tried again in smaller transactions.
+    const phones = [...new Set(fresh.map((item) => item.record.phone))];
+    const subscribers = await runtime
+      .transaction((sql) => upsertSubscribers(sql, job.organizationId, phones, now))
+      .catch(() => new Map<string, string>());
+    return {
+      items: fresh.sort(applyOrder),
+      subscribers,
       processed: rows.length + csvErrors.length,
       skipped: good.length - fresh.length,
       errors,
-    });
+    };
+  }
+
+  /** Applies a checked batch in one transaction with its bookkeeping, then reports its errors. */
+  private async write({ items, subscribers, ...batch }: CheckedBatch) {
+    const reported = await this.commit(items, subscribers, batch);
     for (const e of reported) this.options.onRowError?.(e.row, e.reason);
   }
 
@@ -472,75 +516,79 @@ class ImportRun {
    */
   private async commit(
     items: readonly GoodRow[],
+    subscribers: ReadonlyMap<string, string>,
     batch: { processed: number; skipped: number; errors: readonly RowError[] },
   ): Promise<RowError[]> {
     const { runtime, job } = this;
     const errors = [...batch.errors];
     const counts = { imported: 0, skipped: batch.skipped };
-    const bookkeeping = async (tx: Tx) => {
+    const bookkeeping = async (sql: SqlQuery): Promise<ImportJob> => {
       if (errors.length > 0) {
-        await tx.importRowError.createMany({
-          data: errors.map((e) => ({ importJobId: job.id, ...e })),
-          skipDuplicates: true,
-        });
+        await sql(
+          `insert into "ImportRowError" ("importJobId", row, reason)
+           select $1::uuid, e.row, e.reason from unnest($2::int[], $3::text[]) as e(row, reason)
+           on conflict do nothing`,
+          [job.id, errors.map((e) => e.row), errors.map((e) => e.reason)],
+        );
       }
-      return tx.importJob.update({
-        where: { id: job.id },
-        data: {
-          processed: { increment: batch.processed },
-          imported: { increment: counts.imported },
-          skipped: { increment: counts.skipped },
-          failed: { increment: errors.length },
-        },
-      });
+      const [counters] = await sql<
+        Pick<ImportJob, "processed" | "imported" | "skipped" | "failed">
+      >(
+        `update "ImportJob" set processed = processed + $2, imported = imported + $3,
+                skipped = skipped + $4, failed = failed + $5
+         where id = $1::uuid returning processed, imported, skipped, failed`,
+        [job.id, batch.processed, counts.imported, counts.skipped, errors.length],
+      );
+      return { ...this.job, ...counters };
     };
     if (items.length === 0) {
-      this.job = await runtime.prisma.$transaction(bookkeeping);
+      this.job = await runtime.transaction(bookkeeping);
       announce(this.job);
       return errors;
     }
 
     const started = performance.now();
     try {
-      this.job = await withLedger(runtime, job.organizationId, async (tx, head) => {
+      this.job = await withLedgerSql(runtime, job.organizationId, async (sql, head) => {
         const racing = await knownFingerprints(
-          tx,
+          sql,
           job.organizationId,
           items.map((item) => item.fingerprint),
         );
-        const records = [];
-        for (const item of items) {
-          if (racing.has(item.fingerprint)) {
-            counts.skipped++;
-            continue;
-          }
-          let eventId: string | null;
-          try {
-            eventId = await this.applyRecord(tx, head, item);
-          } catch (error) {
-            // Rule violations are raised before their step writes anything: the row is reported.
-            if (!(error instanceof DomainError)) throw error;
-            errors.push({ row: item.row, reason: `campaign: ${error.message}` });
-            continue;
-          }
+        const result = await applyImportBatch(
+          sql,
+          head,
+          {
+            organizationId: job.organizationId,
+            importJobId: job.id,
+            fileName: job.fileName,
+            apiKeyId: job.apiKeyId,
+            recordedAt: new Date(),
+            pendingTtlMs: runtime.config.pendingTtlHours * 3_600_000,
+            subscribers,
+          },
+          items.filter((item) => !racing.has(item.fingerprint)),
+        );
+        counts.skipped += racing.size;
+        for (const { item, reason } of result.refused) {
+          errors.push({ row: item.row, reason: `campaign: ${reason}` });
+        }
+        for (const { eventId } of result.applied) {
           if (eventId) counts.imported++;
           else counts.skipped++;
-          records.push({
-            organizationId: job.organizationId,
-            fingerprint: item.fingerprint,
-            importJobId: job.id,
-            row: item.row,
-            consentEventId: eventId,
-          });
         }
-        if (records.length > 0) await tx.importedRecord.createMany({ data: records });
-        return bookkeeping(tx);
+        await recordApplied(sql, job, result.applied);
+        return bookkeeping(sql);
       });
     } catch (error) {
       if (items.length === 1) throw error;
       const half = Math.ceil(items.length / 2);
-      const first = await this.commit(items.slice(0, half), batch);
-      const second = await this.commit(items.slice(half), { processed: 0, skipped: 0, errors: [] });
+      const first = await this.commit(items.slice(0, half), subscribers, batch);
+      const second = await this.commit(items.slice(half), subscribers, {
+        processed: 0,
+        skipped: 0,
+        errors: [],
+      });
       return [...first, ...second];
     }
     announce(this.job);
@@ -552,58 +600,40 @@ class ImportRun {
     );
     return errors;
   }
+}
 
-  /** One record through the consent steps; the ledger event's id, or null when nothing changed. */
-  private async applyRecord(
-    tx: Tx,
-    head: Parameters<typeof optInWithin>[1],
-    item: GoodRow,
-  ): Promise<string | null> {
-    const { record } = item;
-    const ctx: ChangeContext = {
-      organizationId: this.job.organizationId,
-      method: "IMPORT",
-      occurredAt: record.occurredAt,
-      recordedAt: new Date(),
-      apiKeyId: this.job.apiKeyId,
-      keywordEventId: null,
-      visibleCampaignIds: null,
-      pendingTtlMs: this.runtime.config.pendingTtlHours * 3_600_000,
-    };
-    const evidence = {
-      source: { file: this.job.fileName, row: item.row, importJobId: this.job.id },
-      originalMethod: record.method,
-      ...record.evidence,
-    };
-    if (record.status === "OPTED_IN") {
-      const outcome = await optInWithin(tx, head, ctx, {
-        phone: record.phone,
-        campaignId: item.campaignId,
-        source: "INTEGRATION",
-        evidence,
-      });
-      return outcome.event?.id ?? null;
-    }
-    const outcome = await optOutWithin(tx, head, ctx, {
-      phone: record.phone,
-      scope: "CAMPAIGN",
-      campaignId: item.campaignId,
-      evidence,
-    });
-    return outcome.events[0]?.id ?? null;
-  }
+/** The fingerprints of the records a batch applied, with the events they wrote. */
+async function recordApplied(
+  sql: SqlQuery,
+  job: ImportJob,
+  applied: readonly { item: GoodRow; eventId: string | null }[],
+) {
+  if (applied.length === 0) return;
+  await sql(
+    `insert into "ImportedRecord" ("organizationId", fingerprint, "importJobId", row, "consentEventId")
+     select $1::uuid, r.fingerprint, $2::uuid, r.row, r.event
+     from unnest($3::text[], $4::int[], $5::uuid[]) as r(fingerprint, row, event)`,
+    [
+      job.organizationId,
+      job.id,
+      applied.map(({ item }) => item.fingerprint),
+      applied.map(({ item }) => item.row),
+      applied.map(({ eventId }) => eventId),
+    ],
+  );
 }
 
 async function knownFingerprints(
-  db: Tx | Runtime["prisma"],
+  sql: SqlQuery,
   organizationId: string,
   fingerprints: string[],
 ): Promise<Set<string>> {
   if (fingerprints.length === 0) return new Set();
-  const rows = await db.importedRecord.findMany({
-    where: { organizationId, fingerprint: { in: fingerprints } },
-    select: { fingerprint: true },
-  });
+  const rows = await sql<{ fingerprint: string }>(
+    `select fingerprint from "ImportedRecord"
+     where "organizationId" = $1::uuid and fingerprint = any($2::text[])`,
+    [organizationId, fingerprints],
+  );
   return new Set(rows.map((r) => r.fingerprint));
 }
 

@@ -2,7 +2,7 @@
 // organization's ledger head (one row) serializes its appends, so sequence numbers are gap-free
 // and in commit order, and each hash chains from the event committed just before it.
 import { ChainVerifier, eventHash, type ChainCheck, type LedgerFacts } from "../domain/ledger.ts";
-import type { Prisma } from "../db/client.ts";
+import type { Prisma, SqlQuery } from "../db/client.ts";
 import type { Tx } from "./transaction.ts";
 
 export interface LedgerHead {
@@ -11,12 +11,29 @@ export interface LedgerHead {
   hash: string;
 }
 
-/** Locks the organization's ledger head until the transaction ends. Call it first. */
-export async function lockLedger(tx: Tx, organizationId: string): Promise<LedgerHead> {
-  const rows = await tx.$queryRaw<{ ledgerSequence: number; ledgerHeadHash: string }[]>`
-    select "ledgerSequence", "ledgerHeadHash" from "Organization" where id = ${organizationId}::uuid for update`;
+/**
+ * Locks the organization's ledger head until the transaction ends. Call it first. NO KEY UPDATE
+ * serializes the organization's ledger writers as FOR UPDATE would, but lets other transactions
+ * insert rows that reference the organization meanwhile (their foreign key check takes KEY SHARE):
+ * an import creates its next batch's subscribers while a batch is being applied.
+ */
+const LOCK_HEAD = `select "ledgerSequence", "ledgerHeadHash" from "Organization"
+  where id = $1::uuid for no key update`;
+
+type HeadRow = { ledgerSequence: number; ledgerHeadHash: string };
+
+function headOf(organizationId: string, rows: HeadRow[]): LedgerHead {
   if (rows.length === 0) throw new Error(`organization ${organizationId} does not exist`);
   return { organizationId, sequence: rows[0].ledgerSequence, hash: rows[0].ledgerHeadHash };
+}
+
+export async function lockLedger(tx: Tx, organizationId: string): Promise<LedgerHead> {
+  return headOf(organizationId, await tx.$queryRawUnsafe<HeadRow[]>(LOCK_HEAD, organizationId));
+}
+
+/** lockLedger in a plain SQL transaction (Database.transaction). */
+export async function lockLedgerSql(sql: SqlQuery, organizationId: string): Promise<LedgerHead> {
+  return headOf(organizationId, await sql<HeadRow>(LOCK_HEAD, [organizationId]));
 }
 
 export type EventDraft = Omit<LedgerFacts, "organizationId" | "sequence" | "recordedAt">;

@@ -1,7 +1,7 @@
 // The long-lived things a service call needs: the database client, the configuration, and the
 // event streams with their wake-ups. Built once per process and handed to every request.
 import type { Config } from "../config.ts";
-import type { Prisma, PreparedRead } from "../db/client.ts";
+import type { Prisma, PreparedRead, SqlTransaction } from "../db/client.ts";
 import type {
   ConsentEventFilter,
   ConsentEventRow,
@@ -15,6 +15,8 @@ export interface Runtime {
   readonly prisma: Prisma;
   /** hot-path reads as prepared statements (see Database.prepared) */
   readonly prepared: PreparedRead;
+  /** plain SQL transactions for bulk writes (see Database.transaction) */
+  readonly transaction: SqlTransaction;
   readonly config: Config;
   readonly wakeups: Wakeups;
   readonly streams: {

@@ -27,10 +27,16 @@ const dataDir = join(dir, "db");
 const cliEnv = () =>
   engine === "postgres" ? { DATABASE_URL: inject("postgresUrl") } : { OPTGRAPH_DATA_DIR: dataDir };
 
+/** `npm run import -- …args`: the command an operator runs, built and started as they get it. */
 function runImport(args: string[]) {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/import.ts", ...args], {
+  const child = spawn("npm", ["run", "--silent", "import", "--", ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", ...cliEnv() },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? tmpdir(),
+      NODE_ENV: "test",
+      ...cliEnv(),
+    },
   });
   let stdout = "";
   let stderr = "";
