@@ -10,12 +10,13 @@ import { readdir, stat } from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { Transform } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
 import { stringify } from "csv-stringify/sync";
 import pg from "pg";
 import { loadConfig, type DatabaseConfig } from "../src/config.ts";
-import { openDatabase } from "../src/db/client.ts";
+import { DatabaseUnavailableError, openDatabase, redactUrl } from "../src/db/client.ts";
 import { badInput } from "../src/domain/errors.ts";
 import { consentEventSource, keywordEventSource } from "../src/events/sources.ts";
 import { LogStreams } from "../src/events/streams.ts";
@@ -95,8 +96,17 @@ async function needsMigrating(database: DatabaseConfig): Promise<boolean> {
   )
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name);
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
+  const client = new pg.Client({
+    connectionString: database.url,
+    connectionTimeoutMillis: database.connectTimeoutMs,
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new DatabaseUnavailableError(
+      `database: cannot connect to ${redactUrl(database.url)} (${(error as Error).message})`,
+    );
+  }
   try {
     const { rows } = await client.query<{ name: string }>(
       `select migration_name as name from _prisma_migrations
@@ -117,8 +127,9 @@ async function needsMigrating(database: DatabaseConfig): Promise<boolean> {
  */
 async function migrate(database: DatabaseConfig) {
   if (!(await needsMigrating(database))) return;
-  const script = new URL("../scripts/db-migrate.ts", import.meta.url);
-  const child = spawn(process.execPath, ["--import", "tsx", script.pathname], {
+  // (paths resolved here, not from the working directory: the command may run from anywhere)
+  const script = fileURLToPath(new URL("../scripts/db-migrate.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), script], {
     env: process.env,
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -50,7 +50,15 @@ export type SqlQuery = <T = Record<string, unknown>>(
   text: string,
   values?: unknown[],
 ) => Promise<T[]>;
-export type SqlTransaction = <T>(work: (sql: SqlQuery) => Promise<T>) => Promise<T>;
+/**
+ * With `timeoutMs`, a transaction still open after that long is ended by closing its connection
+ * (PostgreSQL): the statement in flight fails, the server rolls back and releases its locks, as
+ * Prisma's interactive transactions do at their timeout.
+ */
+export type SqlTransaction = <T>(
+  work: (sql: SqlQuery) => Promise<T>,
+  options?: { timeoutMs?: number },
+) => Promise<T>;
 
 /**
  * Prisma stores DateTime as `timestamp(3)` (no zone) holding UTC; node-postgres would read such a
@@ -210,6 +218,7 @@ export async function openDatabase(
       pglite: db,
       prepared: <T>(text: string, values: unknown[]) =>
         prisma.$queryRawUnsafe<T[]>(text, ...values),
+      // (no deadline: the embedded database runs in this process, one statement at a time)
       transaction: (work) =>
         db.transaction((tx) =>
           work(async <T>(text: string, values: unknown[] = []) => {
@@ -273,9 +282,18 @@ export async function openDatabase(
       options.onQuery?.(text);
       return (await pool.query({ name, text, values, types: UTC_TIMESTAMPS })).rows as T[];
     },
-    transaction: async (work) => {
+    transaction: async (work, { timeoutMs } = {}) => {
       const client = await pool.connect();
       let broken: Error | undefined;
+      let expired = false;
+      const deadline =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              expired = true;
+              // with a query in flight, end() destroys the socket instead of waiting for it
+              (client as unknown as pg.Client).end().catch(() => undefined);
+            }, timeoutMs);
       try {
         await client.query("begin");
         const result = await work(async <T>(text: string, values: unknown[] = []) => {
@@ -288,9 +306,15 @@ export async function openDatabase(
         await client.query("rollback").catch((rollbackFailed: Error) => {
           broken = rollbackFailed; // the connection is gone: the pool must not hand it out again
         });
+        if (expired) {
+          throw new DatabaseUnavailableError(
+            `database: the transaction was still open after ${timeoutMs} ms and was rolled back`,
+          );
+        }
         throw error;
       } finally {
-        client.release(broken);
+        clearTimeout(deadline);
+        client.release(expired ? new Error("transaction timed out") : broken);
       }
     },
     ping: async () => {

@@ -2,7 +2,7 @@
 // schema engine, on PGlite or PostgreSQL, recording them in Prisma's own `_prisma_migrations` table.
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { MigrationList } from "@prisma/schema-engine-wasm";
@@ -23,7 +23,18 @@ export interface MigrationPaths {
   schemaPath?: string;
 }
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+/** The repository: the nearest folder above this module holding prisma/ (also when bundled). */
+function findRepoRoot(): string {
+  let dir = fileURLToPath(new URL(".", import.meta.url));
+  while (!existsSync(join(dir, "prisma", "schema.prisma"))) {
+    const parent = dirname(dir);
+    if (parent === dir) return fileURLToPath(new URL("../../", import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}
+
+const repoRoot = findRepoRoot();
 export const DEFAULT_MIGRATIONS_DIR = join(repoRoot, "prisma", "migrations");
 export const DEFAULT_SCHEMA_PATH = join(repoRoot, "prisma", "schema.prisma");
 

@@ -417,7 +417,8 @@ export async function withLedger<T>(
 
 /**
  * withLedger for plain SQL (Database.transaction): the same turn among the organization's writers,
- * the same lock, the same wake-up once committed. For bulk writes (the import).
+ * the same lock, the same time limit, the same wake-up once committed. For bulk writes (the
+ * import).
  */
 export async function withLedgerSql<T>(
   runtime: Runtime,
@@ -425,7 +426,9 @@ export async function withLedgerSql<T>(
   work: (sql: SqlQuery, head: LedgerHead) => Promise<T>,
 ) {
   const result = await inTurn(organizationId, TRANSACTION.maxWait, () =>
-    runtime.transaction(async (sql) => work(sql, await lockLedgerSql(sql, organizationId))),
+    runtime.transaction(async (sql) => work(sql, await lockLedgerSql(sql, organizationId)), {
+      timeoutMs: TRANSACTION.timeout,
+    }),
   );
   runtime.wakeups.publish(organizationId);
   return result;

@@ -279,6 +279,8 @@ interface GoodRow extends ImportItem {
 
 interface CheckedBatch {
   items: GoodRow[];
+  /** the file's line the batch ends on */
+  lastLine: number;
   /** subscriber ids of the items' numbers, made before the batch is applied */
   subscribers: ReadonlyMap<string, string>;
   processed: number;
@@ -296,13 +298,13 @@ const isCsvError = (error: unknown) =>
   typeof (error as CsvError).code === "string" && (error as CsvError).code.startsWith("CSV_");
 
 /** Why a job stopped, in words for its owner: rule violations as they are, anything else masked. */
-function stopReason(error: unknown, lastLine: number): string {
+function stopReason(error: unknown, lastRead: number, lastCommitted: number): string {
   if (error instanceof DomainError) return error.message;
   const resume = "run the file again to resume: records already applied are skipped";
   if (isCsvError(error)) {
-    return `the file could not be read after line ${lastLine}: ${(error as Error).message}; ${resume}`;
+    return `the file could not be read after line ${lastRead}: ${(error as Error).message}; ${resume}`;
   }
-  return `stopped by an unexpected error after line ${lastLine}; ${resume}`;
+  return `stopped by an unexpected error; the rows up to line ${lastCommitted} are in; ${resume}`;
 }
 
 class ImportRun {
@@ -311,6 +313,12 @@ class ImportRun {
   /** rows in the next batch: at most maxBatchSize, fewer when rows take long to apply */
   private batchLimit: number;
   private lastRow = 1;
+  /** the last line of the last batch committed */
+  private committedLine = 1;
+  /** a batch's write failed: the job is stopping, so no head start for the next batch */
+  private writeFailed = false;
+  /** the next batch is checked on a connection of its own: only when the pool can spare one */
+  private readonly headStart: boolean;
   private readonly campaigns = new LRUCache<string, Campaign | { reason: string }>({ max: 1000 });
 
   constructor(
@@ -319,6 +327,8 @@ class ImportRun {
     private readonly options: ImportOptions,
   ) {
     this.maxBatchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    const { database } = runtime.config;
+    this.headStart = database.kind !== "postgres" || database.poolMax >= 2;
     this.batchLimit = this.maxBatchSize;
   }
 
@@ -349,7 +359,7 @@ class ImportRun {
     // work at the same time. Batches still commit one after another, in file order.
     let writing: Promise<void> = Promise.resolve();
     const apply = async (rows: readonly RawRow[], errors: RowError[]) => {
-      const checked = await this.check(rows, errors);
+      const checked = await this.check(rows, errors, this.lastRow);
       await writing;
       writing = checked ? this.write(checked) : Promise.resolve();
       // (awaited before the next batch is written or the job finishes; not unhandled meanwhile)
@@ -394,7 +404,7 @@ class ImportRun {
       await writing.catch(() => undefined);
       this.job = await this.update({
         status: "FAILED",
-        message: stopReason(error, this.lastRow),
+        message: stopReason(error, this.lastRow, this.committedLine),
         finishedAt: new Date(),
       });
       if (error instanceof DomainError || isCsvError(error)) return this.job;
@@ -447,6 +457,7 @@ class ImportRun {
   private async check(
     rows: readonly RawRow[],
     csvErrors: RowError[],
+    lastLine: number,
   ): Promise<CheckedBatch | null> {
     if (rows.length === 0 && csvErrors.length === 0) return null;
     const { runtime, job } = this;
@@ -479,19 +490,28 @@ class ImportRun {
     // rerun ends here, without taking the ledger lock; what is left is checked again under it.
     const unique = new Map<string, GoodRow>();
     for (const item of good) if (!unique.has(item.fingerprint)) unique.set(item.fingerprint, item);
-    const applied = await runtime.transaction((sql) =>
-      knownFingerprints(sql, job.organizationId, [...unique.keys()]),
-    );
+    // Both steps below are head starts, done while the batch before is applied: if one cannot be
+    // done (no connection to spare, an error), the batch's own transaction does the work, where a
+    // failure is tried again in smaller transactions.
+    const headStart = this.headStart && !this.writeFailed;
+    const applied = headStart
+      ? await runtime
+          .transaction((sql) => knownFingerprints(sql, job.organizationId, [...unique.keys()]))
+          .catch(() => new Set<string>())
+      : new Set<string>();
     const fresh = [...unique.values()].filter((item) => !applied.has(item.fingerprint));
-    // The batch's subscribers, made now (while the batch before is applied) to save the ledger
-    // transaction the work. Only a head start: if it fails, the batch's transaction makes them,
-    // where a failure is tried again in smaller transactions.
+    // The batch's subscribers, to save the ledger transaction the work. (A job that fails may
+    // leave the numbers of its next batch as subscribers without a consent; a rerun uses them.)
     const phones = [...new Set(fresh.map((item) => item.record.phone))];
-    const subscribers = await runtime
-      .transaction((sql) => upsertSubscribers(sql, job.organizationId, phones, now))
-      .catch(() => new Map<string, string>());
+    const subscribers =
+      headStart && !this.writeFailed
+        ? await runtime
+            .transaction((sql) => upsertSubscribers(sql, job.organizationId, phones, now))
+            .catch(() => new Map<string, string>())
+        : new Map<string, string>();
     return {
       items: fresh.sort(applyOrder),
+      lastLine,
       subscribers,
       processed: rows.length + csvErrors.length,
       skipped: good.length - fresh.length,
@@ -499,26 +519,30 @@ class ImportRun {
     };
   }
 
-  /** Applies a checked batch in one transaction with its bookkeeping, then reports its errors. */
-  private async write({ items, subscribers, ...batch }: CheckedBatch) {
-    const reported = await this.commit(items, subscribers, batch);
-    for (const e of reported) this.options.onRowError?.(e.row, e.reason);
+  /** Applies a checked batch in one transaction with its bookkeeping. */
+  private async write({ items, subscribers, lastLine, ...batch }: CheckedBatch) {
+    try {
+      await this.commit(items, subscribers, batch);
+    } catch (error) {
+      this.writeFailed = true;
+      throw error;
+    }
+    this.committedLine = lastLine;
   }
 
   /**
    * Applies records (in apply order) in one transaction with the batch's bookkeeping: its row
-   * errors and counters, and returns the rows reported. A transaction that fails has written
-   * nothing, and its records' fingerprints make a second try safe: it is tried again in two
-   * halves, down to the one record that fails on its own. That is what a transaction that ran
-   * out of time on a slow or loaded database needs (Prisma does not always say so: a query cut
-   * off by the timeout may fail with any error), and later batches are sized from how long rows
-   * took.
+   * errors and counters; the errors go to onRowError once committed. A transaction that fails
+   * has written nothing, and its records' fingerprints make a second try safe: it is tried again
+   * in two halves, down to the one record that fails on its own. That is what a transaction that
+   * ran out of time on a slow or loaded database needs (a statement past the statement timeout,
+   * or the transaction past its own), and later batches are sized from how long rows took.
    */
   private async commit(
     items: readonly GoodRow[],
     subscribers: ReadonlyMap<string, string>,
     batch: { processed: number; skipped: number; errors: readonly RowError[] },
-  ): Promise<RowError[]> {
+  ): Promise<void> {
     const { runtime, job } = this;
     const errors = [...batch.errors];
     const counts = { imported: 0, skipped: batch.skipped };
@@ -541,15 +565,21 @@ class ImportRun {
       );
       return { ...this.job, ...counters };
     };
+    // A transaction's row errors are reported once it has committed them.
+    const committed = (next: ImportJob) => {
+      this.job = next;
+      announce(next);
+      for (const e of errors) this.options.onRowError?.(e.row, e.reason);
+    };
     if (items.length === 0) {
-      this.job = await runtime.transaction(bookkeeping);
-      announce(this.job);
-      return errors;
+      committed(await runtime.transaction(bookkeeping));
+      return;
     }
 
     const started = performance.now();
+    let next: ImportJob;
     try {
-      this.job = await withLedgerSql(runtime, job.organizationId, async (sql, head) => {
+      next = await withLedgerSql(runtime, job.organizationId, async (sql, head) => {
         const racing = await knownFingerprints(
           sql,
           job.organizationId,
@@ -583,22 +613,17 @@ class ImportRun {
     } catch (error) {
       if (items.length === 1) throw error;
       const half = Math.ceil(items.length / 2);
-      const first = await this.commit(items.slice(0, half), subscribers, batch);
-      const second = await this.commit(items.slice(half), subscribers, {
-        processed: 0,
-        skipped: 0,
-        errors: [],
-      });
-      return [...first, ...second];
+      await this.commit(items.slice(0, half), subscribers, batch);
+      await this.commit(items.slice(half), subscribers, { processed: 0, skipped: 0, errors: [] });
+      return;
     }
-    announce(this.job);
+    committed(next);
     // Size the next batches to hold the ledger lock about TARGET_BATCH_MS.
     const perRow = (performance.now() - started) / items.length;
     this.batchLimit = Math.min(
       this.maxBatchSize,
       Math.max(MIN_BATCH_SIZE, Math.floor(TARGET_BATCH_MS / perRow)),
     );
-    return errors;
   }
 }
 

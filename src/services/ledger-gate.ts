@@ -1,5 +1,5 @@
 // One writer per organization at a time in this process, before a connection is taken. Writers of
-// one organization serialize on its ledger head row anyway (SELECT … FOR UPDATE); without this
+// one organization serialize on its ledger head row anyway (SELECT … FOR NO KEY UPDATE); without this
 // gate each waiting writer held a pooled connection while it waited, so a burst of writes to one
 // organization emptied the pool and every other request (other organizations, canSend) timed out
 // waiting for a connection. The row lock still orders writers across instances.

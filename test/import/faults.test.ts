@@ -3,10 +3,12 @@
 // once. The slow database is a trigger that sleeps on this organization's new subscribers: the
 // batch's subscribers are made by one statement, which outlasts the statement timeout (15 s) for
 // three rows (the head start the import makes them with fails too, and is left to the batch).
+import { Readable } from "node:stream";
 import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
+import { createImportJob, runImport } from "../../src/services/import.ts";
 import { verifyLedger } from "../../src/services/ledger.ts";
-import { engine } from "../support/app.ts";
+import { engine, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization } from "../support/graphql.ts";
 import { CSV_HEADER, importCsv, ledgerOf, rowId } from "./support.ts";
@@ -54,4 +56,71 @@ describe.runIf(engine === "postgres")("a slow database", () => {
       }
     },
   );
+
+  it("a batch that cannot be written stops the job; what was committed stays and reruns resume", async () => {
+    const org = await newOrganization();
+    const campaign = await createCampaign(org.adminKey, { purpose: "INFORMATIONAL" });
+    const campaignId = rowId(campaign.id);
+    const admin = new pg.Client({ connectionString: inject("postgresUrl") });
+    await admin.connect();
+    const name = `import_poison_${org.rowId.replace(/-/g, "")}`;
+    const poison = "+14155550925"; // row 26, in the third batch of ten
+    await admin.query(`
+      create function ${name}() returns trigger language plpgsql as $$
+      begin
+        if new."organizationId" = '${org.rowId}' and new.phone = '${poison}' then
+          raise exception 'poisoned number';
+        end if;
+        return new;
+      end $$;
+      create trigger ${name} before insert on "Subscriber" for each row execute function ${name}();`);
+    const rows = Array.from({ length: 25 }, (_, i) =>
+      i === 3
+        ? "not a phone,opted_in,2024-01-01T00:00:00Z,,,,,,"
+        : `+141555509${String(i + 1).padStart(2, "0")},opted_in,2024-01-01T00:00:00Z,,,,,,`,
+    );
+    const csv = [CSV_HEADER, ...rows].join("\n");
+    try {
+      // An unexpected error fails the job and is thrown after the job records it.
+      const app = await testApp();
+      const started = await createImportJob(app.runtime, {
+        organizationId: org.rowId,
+        apiKeyId: null,
+        fileName: "poisoned.csv",
+        campaignId,
+      });
+      const errors: { row: number; reason: string }[] = [];
+      await expect(
+        runImport(app.runtime, started, Readable.from([Buffer.from(csv)]), {
+          batchSize: 10,
+          onRowError: (row, reason) => errors.push({ row, reason }),
+        }),
+      ).rejects.toThrow(/poisoned number/);
+      const job = await org.prisma.importJob.findUniqueOrThrow({ where: { id: started.id } });
+      expect(job.status).toBe("FAILED");
+      // batches 1 and 2 (lines 2–21) committed before the third failed, with their bad row
+      expect(job.message).toMatch(/rows up to line 21 are in/);
+      expect(errors).toEqual([{ row: 5, reason: expect.stringMatching(/^phone:/) }]);
+      const inLedger = (await ledgerOf(org.rowId)).map(
+        (e) => (e.evidence as { source: { row: number } }).source.row,
+      );
+      expect(inLedger.slice(0, 19)).toEqual([
+        2,
+        3,
+        4,
+        ...Array.from({ length: 16 }, (_, i) => i + 6),
+      ]);
+      expect(inLedger).not.toContain(26);
+    } finally {
+      await admin.query(`drop trigger ${name} on "Subscriber"; drop function ${name}();`);
+      await admin.end();
+    }
+    // Without the fault, the same file finishes the job: every good row once.
+    const again = await importCsv(org.rowId, csv, { campaignId, batchSize: 10 });
+    expect(again.job).toMatchObject({ status: "SUCCEEDED", processed: 25, failed: 1 });
+    const ledger = await ledgerOf(org.rowId);
+    expect(new Set(ledger.map((e) => e.subscriberId)).size).toBe(24);
+    expect(ledger).toHaveLength(24);
+    expect(await verifyLedger(org.prisma, org.rowId)).toMatchObject({ ok: true });
+  });
 });
