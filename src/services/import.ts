@@ -531,6 +531,31 @@ class ImportRun {
   }
 
   /**
+   * Whether a failed transaction of these records committed after all: one of them is recorded
+   * for this job with its own row (the same record on an earlier row was an earlier batch's).
+   */
+  private async committedAfterAll(items: readonly GoodRow[]): Promise<boolean> {
+    const { runtime, job } = this;
+    const rows = await runtime
+      .transaction((sql) =>
+        sql(
+          `select 1 from "ImportedRecord" r
+           join unnest($3::text[], $4::int[]) as k(fingerprint, row)
+             on r.fingerprint = k.fingerprint and r.row = k.row
+           where r."organizationId" = $1::uuid and r."importJobId" = $2::uuid limit 1`,
+          [
+            job.organizationId,
+            job.id,
+            items.map((item) => item.fingerprint),
+            items.map((item) => item.row),
+          ],
+        ),
+      )
+      .catch(() => []); // (the database is not answering: the halves will find out)
+    return rows.length > 0;
+  }
+
+  /**
    * Applies records (in apply order) in one transaction with the batch's bookkeeping: its row
    * errors and counters; the errors go to onRowError once committed. A transaction that fails
    * has written nothing, and its records' fingerprints make a second try safe: it is tried again
@@ -611,6 +636,12 @@ class ImportRun {
         return bookkeeping(sql);
       });
     } catch (error) {
+      // A connection lost during COMMIT leaves its outcome unknown. If it did commit, its records
+      // carry this job: trying them again would count the batch twice (the ledger would be right).
+      if (await this.committedAfterAll(items)) {
+        committed(await runtime.prisma.importJob.findUniqueOrThrow({ where: { id: job.id } }));
+        return;
+      }
       if (items.length === 1) throw error;
       const half = Math.ceil(items.length / 2);
       await this.commit(items.slice(0, half), subscribers, batch);

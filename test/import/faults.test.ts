@@ -8,6 +8,7 @@ import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { createImportJob, runImport } from "../../src/services/import.ts";
 import { verifyLedger } from "../../src/services/ledger.ts";
+import type { Runtime } from "../../src/services/runtime.ts";
 import { engine, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization } from "../support/graphql.ts";
@@ -122,5 +123,58 @@ describe.runIf(engine === "postgres")("a slow database", () => {
     expect(new Set(ledger.map((e) => e.subscriberId)).size).toBe(24);
     expect(ledger).toHaveLength(24);
     expect(await verifyLedger(org.prisma, org.rowId)).toMatchObject({ ok: true });
+  });
+});
+
+describe("a commit whose answer is lost", () => {
+  it("is recognized as committed: the job counts each row once and the ledger holds each once", async () => {
+    const org = await newOrganization();
+    const campaign = await createCampaign(org.adminKey, { purpose: "INFORMATIONAL" });
+    const app = await testApp();
+    let ledgerTransactions = 0;
+    const runtime: Runtime = {
+      ...app.runtime,
+      // The second batch's transaction commits, then its connection is "lost" before the answer.
+      // (Ledger transactions are the ones with a deadline.)
+      transaction: async (work, options) => {
+        const result = await app.runtime.transaction(work, options);
+        if (options?.timeoutMs !== undefined && ++ledgerTransactions === 2) {
+          throw new Error("Connection terminated unexpectedly");
+        }
+        return result;
+      },
+    };
+    const rows = Array.from({ length: 12 }, (_, i) =>
+      i === 1
+        ? "not a phone,opted_in,2024-01-01T00:00:00Z,,,,,,"
+        : `+141555508${String(i + 10).padStart(2, "0")},opted_in,2024-01-01T00:00:00Z,,,,,,`,
+    );
+    const job = await createImportJob(runtime, {
+      organizationId: org.rowId,
+      apiKeyId: null,
+      fileName: "lost.csv",
+      campaignId: rowId(campaign.id),
+    });
+    const errors: number[] = [];
+    const done = await runImport(
+      runtime,
+      job,
+      Readable.from([Buffer.from([CSV_HEADER, ...rows].join("\n"))]),
+      { batchSize: 5, onRowError: (row) => errors.push(row) },
+    );
+    expect(ledgerTransactions).toBe(3);
+    expect(done).toMatchObject({
+      status: "SUCCEEDED",
+      processed: 12,
+      imported: 11,
+      skipped: 0,
+      failed: 1,
+    });
+    expect(errors).toEqual([3]);
+    expect(await ledgerOf(org.rowId)).toHaveLength(11);
+    expect(await verifyLedger(org.prisma, org.rowId)).toMatchObject({
+      ok: true,
+      eventsChecked: 11,
+    });
   });
 });
