@@ -398,40 +398,44 @@ export async function optOutWithin(
 // ---------------------------------------------------------------------------------------------
 // Mutations
 
+/**
+ * Runs a ledger transaction in the organization's turn among this process's writers, then tells
+ * every instance's streams to read the organization's new rows.
+ */
+async function inLedgerTurn<T>(runtime: Runtime, organizationId: string, run: () => Promise<T>) {
+  const result = await inTurn(organizationId, TRANSACTION.maxWait, run);
+  runtime.wakeups.publish(organizationId);
+  return result;
+}
+
 /** Runs `work` in one transaction holding the organization's ledger lock. */
-export async function withLedger<T>(
+export function withLedger<T>(
   runtime: Runtime,
   organizationId: string,
   work: (tx: Tx, head: LedgerHead) => Promise<T>,
 ) {
-  const result = await inTurn(organizationId, TRANSACTION.maxWait, () =>
+  return inLedgerTurn(runtime, organizationId, () =>
     runtime.prisma.$transaction(
       async (tx) => work(tx, await lockLedger(tx, organizationId)),
       TRANSACTION,
     ),
   );
-  // Committed: tell every instance's streams to read the organization's new rows.
-  runtime.wakeups.publish(organizationId);
-  return result;
 }
 
 /**
- * withLedger for plain SQL (Database.transaction): the same turn among the organization's writers,
- * the same lock, the same time limit, the same wake-up once committed. For bulk writes (the
- * import).
+ * withLedger for plain SQL (Database.transaction): the same turn, lock, time limit and wake-up.
+ * For bulk writes (the import).
  */
-export async function withLedgerSql<T>(
+export function withLedgerSql<T>(
   runtime: Runtime,
   organizationId: string,
   work: (sql: SqlQuery, head: LedgerHead) => Promise<T>,
 ) {
-  const result = await inTurn(organizationId, TRANSACTION.maxWait, () =>
+  return inLedgerTurn(runtime, organizationId, () =>
     runtime.transaction(async (sql) => work(sql, await lockLedgerSql(sql, organizationId)), {
       timeoutMs: TRANSACTION.timeout,
     }),
   );
-  runtime.wakeups.publish(organizationId);
-  return result;
 }
 
 function changeContext(

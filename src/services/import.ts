@@ -493,8 +493,9 @@ class ImportRun {
     // Both steps below are head starts, done while the batch before is applied: if one cannot be
     // done (no connection to spare, an error), the batch's own transaction does the work, where a
     // failure is tried again in smaller transactions.
-    const headStart = this.headStart && !this.writeFailed;
-    const applied = headStart
+    // (asked again before each: the batch being written may fail meanwhile)
+    const mayStart = () => this.headStart && !this.writeFailed;
+    const applied = mayStart()
       ? await runtime
           .transaction((sql) => knownFingerprints(sql, job.organizationId, [...unique.keys()]))
           .catch(() => new Set<string>())
@@ -503,12 +504,11 @@ class ImportRun {
     // The batch's subscribers, to save the ledger transaction the work. (A job that fails may
     // leave the numbers of its next batch as subscribers without a consent; a rerun uses them.)
     const phones = [...new Set(fresh.map((item) => item.record.phone))];
-    const subscribers =
-      headStart && !this.writeFailed
-        ? await runtime
-            .transaction((sql) => upsertSubscribers(sql, job.organizationId, phones, now))
-            .catch(() => new Map<string, string>())
-        : new Map<string, string>();
+    const subscribers = mayStart()
+      ? await runtime
+          .transaction((sql) => upsertSubscribers(sql, job.organizationId, phones, now))
+          .catch(() => new Map<string, string>())
+      : new Map<string, string>();
     return {
       items: fresh.sort(applyOrder),
       lastLine,

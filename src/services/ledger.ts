@@ -12,10 +12,9 @@ export interface LedgerHead {
 }
 
 /**
- * Locks the organization's ledger head until the transaction ends. Call it first. NO KEY UPDATE
- * serializes the organization's ledger writers as FOR UPDATE would, but lets other transactions
- * insert rows that reference the organization meanwhile (their foreign key check takes KEY SHARE):
- * an import creates its next batch's subscribers while a batch is being applied.
+ * NO KEY UPDATE serializes the organization's ledger writers as FOR UPDATE would, but lets other
+ * transactions insert rows that reference the organization meanwhile (their foreign key check
+ * takes KEY SHARE): an import creates its next batch's subscribers while a batch is being applied.
  */
 const LOCK_HEAD = `select "ledgerSequence", "ledgerHeadHash" from "Organization"
   where id = $1::uuid for no key update`;
@@ -27,6 +26,7 @@ function headOf(organizationId: string, rows: HeadRow[]): LedgerHead {
   return { organizationId, sequence: rows[0].ledgerSequence, hash: rows[0].ledgerHeadHash };
 }
 
+/** Locks the organization's ledger head until the transaction ends. Call it first. */
 export async function lockLedger(tx: Tx, organizationId: string): Promise<LedgerHead> {
   return headOf(organizationId, await tx.$queryRawUnsafe<HeadRow[]>(LOCK_HEAD, organizationId));
 }

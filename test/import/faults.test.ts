@@ -149,19 +149,12 @@ describe("a commit whose answer is lost", () => {
         ? "not a phone,opted_in,2024-01-01T00:00:00Z,,,,,,"
         : `+141555508${String(i + 10).padStart(2, "0")},opted_in,2024-01-01T00:00:00Z,,,,,,`,
     );
-    const job = await createImportJob(runtime, {
-      organizationId: org.rowId,
-      apiKeyId: null,
-      fileName: "lost.csv",
+    const { job: done, errors } = await importCsv(org.rowId, [CSV_HEADER, ...rows].join("\n"), {
       campaignId: rowId(campaign.id),
-    });
-    const errors: number[] = [];
-    const done = await runImport(
+      fileName: "lost.csv",
+      batchSize: 5,
       runtime,
-      job,
-      Readable.from([Buffer.from([CSV_HEADER, ...rows].join("\n"))]),
-      { batchSize: 5, onRowError: (row) => errors.push(row) },
-    );
+    });
     expect(ledgerTransactions).toBe(3);
     expect(done).toMatchObject({
       status: "SUCCEEDED",
@@ -170,7 +163,7 @@ describe("a commit whose answer is lost", () => {
       skipped: 0,
       failed: 1,
     });
-    expect(errors).toEqual([3]);
+    expect(errors.map((e) => e.row)).toEqual([3]);
     expect(await ledgerOf(org.rowId)).toHaveLength(11);
     expect(await verifyLedger(org.prisma, org.rowId)).toMatchObject({
       ok: true,

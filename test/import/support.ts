@@ -6,6 +6,7 @@ import { print, type FormattedExecutionResult } from "graphql";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { createImportJob, runImport, type ImportOptions } from "../../src/services/import.ts";
+import type { Runtime } from "../../src/services/runtime.ts";
 import { testApp } from "../support/app.ts";
 import { graphql } from "../generated/gql.ts";
 
@@ -16,17 +17,21 @@ export const CSV_HEADER =
 export async function importCsv(
   organizationId: string,
   csv: string,
-  options: ImportOptions & { campaignId?: string | null; fileName?: string } = {},
+  options: ImportOptions & {
+    campaignId?: string | null;
+    fileName?: string;
+    runtime?: Runtime;
+  } = {},
 ) {
-  const app = await testApp();
-  const job = await createImportJob(app.runtime, {
+  const runtime = options.runtime ?? (await testApp()).runtime;
+  const job = await createImportJob(runtime, {
     organizationId,
     apiKeyId: null,
     fileName: options.fileName ?? "consents.csv",
     campaignId: options.campaignId ?? null,
   });
   const errors: { row: number; reason: string }[] = [];
-  const done = await runImport(app.runtime, job, Readable.from([Buffer.from(csv)]), {
+  const done = await runImport(runtime, job, Readable.from([Buffer.from(csv)]), {
     ...options,
     onRowError: (row, reason) => errors.push({ row, reason }),
   });
