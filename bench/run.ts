@@ -19,13 +19,14 @@ import { countedOptgraph } from "./lib/statements.ts";
 import { canSendPath } from "./paths/can-send.ts";
 import { canSendManyPath } from "./paths/can-send-many.ts";
 import { fanOutPath } from "./paths/fan-out.ts";
-import { optInPath } from "./paths/opt-in.ts";
+import { optInOneOrganizationPath, optInPath } from "./paths/opt-in.ts";
 import { twilioWebhookPath } from "./paths/twilio-webhook.ts";
 
 const RUNNERS: Record<PathName, (ctx: RunContext) => Promise<BenchResult[]>> = {
   canSend: canSendPath,
   canSendMany: canSendManyPath,
   optIn: optInPath,
+  optInOneOrg: optInOneOrganizationPath,
   fanOut: fanOutPath,
   twilioWebhook: twilioWebhookPath,
 };

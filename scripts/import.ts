@@ -18,16 +18,13 @@ import pg from "pg";
 import { loadConfig, type DatabaseConfig } from "../src/config.ts";
 import { DatabaseUnavailableError, openDatabase, redactUrl } from "../src/db/client.ts";
 import { badInput } from "../src/domain/errors.ts";
-import { consentEventSource, keywordEventSource } from "../src/events/sources.ts";
-import { LogStreams } from "../src/events/streams.ts";
-import { localWakeups, postgresWakeups } from "../src/events/wakeups.ts";
 import {
   createImportJob,
   onImportProgress,
   resolveCampaign,
   runImport,
 } from "../src/services/import.ts";
-import type { Runtime } from "../src/services/runtime.ts";
+import { createRuntime, type Runtime } from "../src/services/runtime.ts";
 
 const USAGE =
   "usage: npm run import -- <file.csv> [--campaign <id or name>] [--organization <id>] [--errors <file>] [--batch-size <rows>]";
@@ -167,22 +164,11 @@ async function main(): Promise<number> {
   await migrate(config.database);
   const db = await openDatabase(config.database, { migrate: false });
   const onError = (error: unknown) => console.error(error);
-  const wakeups =
-    db.kind === "postgres" && config.database.kind === "postgres"
-      ? postgresWakeups(config.database.url, db.pool!, onError)
-      : localWakeups();
-  const streamOptions = { bufferSize: 1, pollIntervalMs: 60_000, onError };
-  const runtime: Runtime = {
-    prisma: db.prisma,
-    prepared: db.prepared,
-    transaction: db.transaction,
-    config,
-    wakeups,
-    streams: {
-      consentEvents: new LogStreams(consentEventSource(db.prisma), wakeups, streamOptions),
-      keywordEvents: new LogStreams(keywordEventSource(db.prisma), wakeups, streamOptions),
-    },
-  };
+  // no streams are watched here: one buffered event, a slow poll
+  const runtime = createRuntime(config, db, {
+    onError,
+    streams: { bufferSize: 1, pollIntervalMs: 60_000 },
+  });
   const errors = errorFile(opts.errorsFile, opts.errorsFileGiven);
   try {
     const organization = await organizationOf(runtime, opts.organization);
@@ -255,9 +241,7 @@ async function main(): Promise<number> {
     return done.failed > 0 ? 2 : 0;
   } finally {
     errors.close();
-    runtime.streams.consentEvents.close();
-    runtime.streams.keywordEvents.close();
-    await wakeups.close();
+    await runtime.close();
     await db.close();
   }
 }

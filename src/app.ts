@@ -9,11 +9,8 @@ import { createMetrics } from "./http/metrics.ts";
 import { createRateLimits, loadPersistedOperations } from "./http/protections.ts";
 import { startServer, type OptgraphServer } from "./http/server.ts";
 import { bootstrapOrganization, type Bootstrap } from "./services/organizations.ts";
-import { consentEventSource, keywordEventSource } from "./events/sources.ts";
-import { LogStreams } from "./events/streams.ts";
-import { localWakeups, postgresWakeups, redisWakeups } from "./events/wakeups.ts";
 import { expirePendingConsents } from "./services/consents.ts";
-import type { Runtime } from "./services/runtime.ts";
+import { createRuntime, type Runtime } from "./services/runtime.ts";
 
 const EXPIRY_INTERVAL_MS = 60_000;
 
@@ -67,27 +64,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ? loadPersistedOperations(config.persistedOperationsFile)
       : null;
     const bootstrap = await bootstrapOrganization(db.prisma, config.adminKey);
-    const wakeups = config.redisUrl
-      ? redisWakeups(config.redisUrl, logError)
-      : db.kind === "postgres" && config.database.kind === "postgres"
-        ? postgresWakeups(config.database.url, db.pool!, logError)
-        : localWakeups();
-    const streamOptions = {
-      bufferSize: config.streamBufferSize,
-      pollIntervalMs: config.streamPollMs,
-      onError: logError,
-    };
-    const runtime: Runtime = {
-      prisma: db.prisma,
-      prepared: db.prepared,
-      transaction: db.transaction,
-      config,
-      wakeups,
-      streams: {
-        consentEvents: new LogStreams(consentEventSource(db.prisma), wakeups, streamOptions),
-        keywordEvents: new LogStreams(keywordEventSource(db.prisma), wakeups, streamOptions),
-      },
-    };
+    const runtime = createRuntime(config, db, { onError: logError });
     const server = await startServer(runtime, db, {
       host: config.host,
       port: config.port,
@@ -103,10 +80,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const stop = () =>
       (stopping ??= (async () => {
         await expiry.stop();
-        runtime.streams.consentEvents.close();
-        runtime.streams.keywordEvents.close();
         await server.close();
-        await wakeups.close();
+        await runtime.close();
         redis?.disconnect();
         await db.close();
       })());

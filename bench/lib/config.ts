@@ -2,7 +2,14 @@
 // the whole harness runs in seconds (the smoke test uses it; its numbers mean nothing).
 import { resolve } from "node:path";
 
-export const PATHS = ["canSend", "canSendMany", "optIn", "fanOut", "twilioWebhook"] as const;
+export const PATHS = [
+  "canSend",
+  "canSendMany",
+  "optIn",
+  "optInOneOrg",
+  "fanOut",
+  "twilioWebhook",
+] as const;
 export type PathName = (typeof PATHS)[number];
 
 export interface BenchConfig {

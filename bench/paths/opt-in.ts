@@ -2,6 +2,9 @@
 // head), spread round-robin over several organizations so the per-organization ledger lock is
 // contended as it would be. Baseline: the same rows written by raw transactions from its own
 // process, over as many organizations of its own, at the same concurrency.
+// 3b. The same all into ONE organization (a TV ad's "Text JOIN to 12345"): every writer waits for
+// the same ledger head, so the serialized design (one transaction per opt-in, the baseline) is
+// bounded by one lock; optgraph's group commit must beat it.
 import { call, ready } from "../lib/ipc.ts";
 import type { RunContext } from "../lib/context.ts";
 import { fmt, interleave, log, medians } from "../lib/interleave.ts";
@@ -10,14 +13,26 @@ import { gql, startOptgraph, type Server } from "../lib/optgraph.ts";
 import { describeCheck, statementsPerRequest } from "../lib/statements.ts";
 import { AREA, phoneNumber } from "../lib/phones.ts";
 import { spawnTs } from "../lib/procs.ts";
-import { failuresRow, infoRow, ratioRow, type BenchResult } from "../lib/results.ts";
+import { absoluteRow, failuresRow, infoRow, ratioRow, type BenchResult } from "../lib/results.ts";
 import { EVIDENCE, OPT_IN } from "../lib/seed.ts";
 import type { Summary } from "../lib/stats.ts";
 
-export async function optInPath(ctx: RunContext): Promise<BenchResult[]> {
-  const name = "optIn";
+export const optInPath = (ctx: RunContext) =>
+  optInRun(ctx, "optIn", ctx.world.optIn.optgraph.length);
+
+export const optInOneOrganizationPath = (ctx: RunContext) => optInRun(ctx, "optInOneOrg", 1);
+
+/** 0 for the multi-organization run, 1 for the one-organization run */
+let oneOrganizationRuns = 0;
+
+async function optInRun(
+  ctx: RunContext,
+  name: string,
+  organizations: number,
+): Promise<BenchResult[]> {
   const { world, config } = ctx;
-  const orgs = world.optIn.optgraph;
+  oneOrganizationRuns = organizations === 1 ? 1 : 0;
+  const orgs = world.optIn.optgraph.slice(0, organizations);
   const connections = config.optIn.connections;
   log(`${name}: ${connections} connections, ${orgs.length} organizations per side, new numbers`);
   const raw = spawnTs("baseline-optIn-raw-transaction", "bench/baselines/raw-optin.ts", [], {
@@ -36,6 +51,8 @@ export async function optInPath(ctx: RunContext): Promise<BenchResult[]> {
   try {
     await ready(raw);
     let n = 0;
+    // each run its own numbers: a number another run opted in would change nothing
+    const numberBase = oneOrganizationRuns * 350_000;
     const next = () => {
       const i = n++;
       const org = orgs[i % orgs.length];
@@ -46,7 +63,7 @@ export async function optInPath(ctx: RunContext): Promise<BenchResult[]> {
           query: OPT_IN,
           variables: {
             input: {
-              phone: phoneNumber(AREA.optInOptgraph, i),
+              phone: phoneNumber(AREA.optInOptgraph, numberBase + i),
               campaignId: org.campaignId,
               method: "WEB_FORM",
               evidence: EVIDENCE,
@@ -55,7 +72,7 @@ export async function optInPath(ctx: RunContext): Promise<BenchResult[]> {
         }),
       };
     };
-    const targets = world.optIn.baseline.map((org) => ({
+    const targets = world.optIn.baseline.slice(0, organizations).map((org) => ({
       organizationId: org.rowId,
       campaignId: org.campaignRowId,
     }));
@@ -99,6 +116,7 @@ export async function optInPath(ctx: RunContext): Promise<BenchResult[]> {
   const check = await statementsPerRequest(ctx, name, [1, 2, 3, 4].map(optIn), [optIn(0)]);
   log(`  ${name} SQL statements per opt-in (new number): ${describeCheck(check)}`);
   const m = medians(runs);
+  const oneOrganization = organizations === 1;
   return [
     ratioRow(
       name,
@@ -106,11 +124,13 @@ export async function optInPath(ctx: RunContext): Promise<BenchResult[]> {
       m.optgraph.throughput,
       m.baseline.throughput,
       ">=",
-      0.5,
+      oneOrganization ? 1.0 : 0.5,
     ),
     infoRow(name, "p50 latency (ms)", m.optgraph.p50, m.baseline.p50),
     infoRow(name, "p95 latency (ms)", m.optgraph.p95, m.baseline.p95),
-    infoRow(name, "p99 latency (ms)", m.optgraph.p99, m.baseline.p99),
+    oneOrganization
+      ? absoluteRow(name, "p99 latency (ms)", m.optgraph.p99, m.baseline.p99, "<=", 250)
+      : infoRow(name, "p99 latency (ms)", m.optgraph.p99, m.baseline.p99),
     // the raw transaction: begin, lock, campaign, subscriber, consent, event, head, commit
     infoRow(name, "SQL statements per opt-in (max)", Math.max(...check.perRequest), 8),
     infoRow(name, "peak RSS (MB): server | raw-transaction process", rss[0], rss[1]),

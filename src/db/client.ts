@@ -295,15 +295,15 @@ export async function openDatabase(
               (client as unknown as pg.Client).end().catch(() => undefined);
             }, timeoutMs);
       try {
-        await client.query("begin");
+        await client.query("BEGIN");
         const result = await work(async <T>(text: string, values: unknown[] = []) => {
           options.onQuery?.(text);
           return (await client.query({ text, values, types: UTC_TIMESTAMPS })).rows as T[];
         });
-        await client.query("commit");
+        await client.query("COMMIT");
         return result;
       } catch (error) {
-        await client.query("rollback").catch((rollbackFailed: Error) => {
+        await client.query("ROLLBACK").catch((rollbackFailed: Error) => {
           broken = rollbackFailed; // the connection is gone: the pool must not hand it out again
         });
         if (expired) {

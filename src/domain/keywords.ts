@@ -73,6 +73,10 @@ export const RESERVED_KEYWORDS: ReadonlySet<string> = new Set([
   ...HELP,
 ]);
 
+/** START or UNSTOP (as classified): the subscriber asks back what it stopped. */
+export const isResubscribeKeyword = (keyword: string | null) =>
+  keyword !== null && OPT_IN.has(keyword);
+
 /** Whether a word has a fixed meaning, so that no campaign may claim it as a join keyword. */
 export const isReservedKeyword = (word: string) => RESERVED_KEYWORDS.has(keywordKey(word));
 

@@ -4,6 +4,26 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "./canonical-json.ts";
 import type { ConsentMethod, ConsentStatus } from "./consent.ts";
+import { badInput } from "./errors.ts";
+
+/**
+ * The JSON text an event's evidence is stored as: its canonical form, exactly what the hash
+ * covers. Refuses, as bad input of `field`, what has no such text or that a database cannot hold
+ * unchanged (NaN, Infinity, lone surrogates, NUL, nesting too deep to walk).
+ */
+export function ledgerJson(value: unknown, field = "input.evidence"): string {
+  let text: string | undefined;
+  try {
+    text = canonicalJson(value);
+  } catch (error) {
+    const reason =
+      error instanceof RangeError ? "it is nested too deeply" : (error as Error).message;
+    throw badInput(field, `cannot be recorded: ${reason}`);
+  }
+  if (text === undefined) throw badInput(field, "is not JSON");
+  if (text.includes("\\u0000")) throw badInput(field, "must not contain NUL characters");
+  return text;
+}
 
 /** The hash an organization's first event chains from. */
 export const GENESIS_HASH = "";

@@ -1,8 +1,11 @@
 // Campaigns over GraphQL: the type with its versioned disclosures and live stats, the campaign
 // queries, and the create, update and status mutations.
+import DataLoader from "dataloader";
+import { campaignStats, type CampaignStats as StatsCounts } from "../services/campaign-stats.ts";
 import { createCampaign, setCampaignStatus, updateCampaign } from "../services/campaigns.ts";
 import { visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
+import type { Context } from "./context.ts";
 import { ConsentConnection } from "./consent.ts";
 import { CampaignPurposeEnum, CampaignStatusEnum, ConsentStatusEnum } from "./enums.ts";
 import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
@@ -27,8 +30,28 @@ const Disclosures = builder.prismaObject("DisclosureVersion", {
 });
 
 const CampaignStats = builder.simpleObject("CampaignStats", {
-  fields: (t) => ({ optedIn: t.int(), optedOut: t.int(), pending: t.int() }),
+  fields: (t) => ({
+    optedIn: t.int(),
+    optedOut: t.int({ description: "Numbers that had consented and opted out." }),
+    pending: t.int(),
+    suppressed: t.int({
+      description:
+        "Numbers blocked without ever having joined: the suppression records a wider opt-out (STOP to the sender, an organization-wide opt-out) leaves on campaigns the number never joined.",
+    }),
+    expired: t.int({ description: "Double opt-ins never confirmed." }),
+  }),
 });
+
+/** One stats query per request for every campaign it shows. */
+const statsLoaders = new WeakMap<Context, DataLoader<string, StatsCounts>>();
+const statsOf = (ctx: Context, campaignId: string) => {
+  let loader = statsLoaders.get(ctx);
+  if (!loader) {
+    loader = new DataLoader((ids) => campaignStats(ctx.runtime, ids));
+    statsLoaders.set(ctx, loader);
+  }
+  return loader.load(campaignId);
+};
 
 export const Campaign = builder.prismaNode("Campaign", {
   nullable: true,
@@ -56,19 +79,7 @@ export const Campaign = builder.prismaNode("Campaign", {
     stats: t.field({
       type: CampaignStats,
       select: { id: true },
-      resolve: async (campaign, _args, ctx) => {
-        const groups = await ctx.runtime.prisma.consent.groupBy({
-          by: ["status"],
-          where: { campaignId: campaign.id },
-          _count: { _all: true },
-        });
-        const count = (status: string) => groups.find((g) => g.status === status)?._count._all ?? 0;
-        return {
-          optedIn: count("OPTED_IN"),
-          optedOut: count("OPTED_OUT"),
-          pending: count("PENDING"),
-        };
-      },
+      resolve: (campaign, _args, ctx) => statsOf(ctx, campaign.id),
     }),
     consents: t.relatedConnection(
       "consents",

@@ -53,6 +53,8 @@ builder.queryField("consentEvents", (t) =>
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.consentEvent.findMany({
           ...query,
+          // the cursor is (organizationId, sequence): pages follow the ledger's sequence
+          orderBy: { sequence: "asc" },
           where: {
             AND: [
               visible.consentEvent(ctx.actor),

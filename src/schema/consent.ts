@@ -104,13 +104,25 @@ const OptInPayload = builder.simpleObject("OptInPayload", {
   }),
 });
 
+const ConfirmationMessageInput = builder.inputType("ConfirmationMessageInput", {
+  description:
+    "The subscriber's reply that confirms a pending double opt-in, as the provider delivered it.",
+  fields: (t) => ({
+    from: t.string({ required: true, description: "The subscriber's number." }),
+    body: t.string({ required: true, description: "The reply: Y or YES." }),
+    providerMessageId: t.string({ required: true }),
+    receivedAt: t.field({ type: "DateTime", description: "When it arrived; now by default." }),
+  }),
+});
+
 const ConfirmOptInInput = builder.inputType("ConfirmOptInInput", {
   fields: (t) => ({
     phone: t.string({ required: true }),
     campaignId: t.id({ required: true }),
-    method: t.field({
-      type: ConsentMethodEnum,
-      description: "How the confirmation came in; KEYWORD by default.",
+    message: t.field({
+      type: ConfirmationMessageInput,
+      description:
+        "Required: a confirmation is the subscriber's own reply. It is recorded as a KeywordEvent that the ledger event cites.",
     }),
     evidence: t.field({ type: "JSON" }),
   }),

@@ -59,6 +59,8 @@ builder.queryField("keywordEvents", (t) =>
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.keywordEvent.findMany({
           ...query,
+          // the cursor is (organizationId, sequence): pages follow the sequence
+          orderBy: { sequence: "asc" },
           where: {
             AND: [
               visible.keywordEvent(ctx.actor),

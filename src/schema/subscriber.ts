@@ -31,7 +31,10 @@ export const Subscriber = builder.prismaNode("Subscriber", {
       "consentEvents",
       {
         cursor: "organizationId_sequence",
-        query: (_args, ctx) => ({ where: partnerCampaigns(ctx.actor.campaignIds) }),
+        query: (_args, ctx) => ({
+          where: partnerCampaigns(ctx.actor.campaignIds),
+          orderBy: { sequence: "asc" },
+        }),
       },
       ConsentEventConnection,
     ),

@@ -29,8 +29,8 @@ import {
   type ImportRecord,
 } from "../domain/import-row.ts";
 import type { ImportJob } from "../generated/prisma/client.ts";
-import { withLedgerSql } from "./consents.ts";
-import { applyImportBatch, upsertSubscribers, type ImportItem } from "./import-apply.ts";
+import { appendChanges, inLedgerTurn, lockLedger, type LedgerRequest } from "./ledger.ts";
+import { upsertSubscribers } from "./ledger-state.ts";
 import type { Runtime } from "./runtime.ts";
 
 export type { ImportJob };
@@ -273,8 +273,46 @@ interface RowError {
   reason: string;
 }
 
-interface GoodRow extends ImportItem {
+interface GoodRow {
+  row: number;
+  record: ImportRecord;
+  /** the database id of the record's campaign (of the organization) */
+  campaignId: string;
   fingerprint: string;
+}
+
+/**
+ * An import record as a consent command: an opt-in or a campaign-scope opt-out by the importing
+ * organization, with the record's own time, and its file and row as evidence.
+ */
+function importRequest(
+  item: GoodRow,
+  job: ImportJob,
+  recordedAt: Date,
+  runtime: Runtime,
+): LedgerRequest {
+  const { record } = item;
+  return {
+    phone: record.phone,
+    command:
+      record.status === "OPTED_IN"
+        ? { kind: "OPT_IN", campaignId: item.campaignId }
+        : { kind: "OPT_OUT", scope: "CAMPAIGN", campaignId: item.campaignId },
+    context: {
+      scope: null,
+      mayWrite: true,
+      method: "IMPORT",
+      occurredAt: record.occurredAt,
+      recordedAt,
+      pendingTtlMs: runtime.config.pendingTtlHours * 3_600_000,
+      evidence: {
+        source: { file: job.fileName, row: item.row, importJobId: job.id },
+        originalMethod: record.method,
+        ...record.evidence,
+      },
+    },
+    apiKeyId: job.apiKeyId,
+  };
 }
 
 interface CheckedBatch {
@@ -604,35 +642,34 @@ class ImportRun {
     const started = performance.now();
     let next: ImportJob;
     try {
-      next = await withLedgerSql(runtime, job.organizationId, async (sql, head) => {
+      next = await inLedgerTurn(runtime, job.organizationId, async (sql) => {
+        await lockLedger(sql, job.organizationId);
         const racing = await knownFingerprints(
           sql,
           job.organizationId,
           items.map((item) => item.fingerprint),
         );
-        const result = await applyImportBatch(
+        const fresh = items.filter((item) => !racing.has(item.fingerprint));
+        const recordedAt = new Date();
+        const outcomes = await appendChanges(
           sql,
-          head,
-          {
-            organizationId: job.organizationId,
-            importJobId: job.id,
-            fileName: job.fileName,
-            apiKeyId: job.apiKeyId,
-            recordedAt: new Date(),
-            pendingTtlMs: runtime.config.pendingTtlHours * 3_600_000,
-            subscribers,
-          },
-          items.filter((item) => !racing.has(item.fingerprint)),
+          job.organizationId,
+          fresh.map((item) => importRequest(item, job, recordedAt, runtime)),
+          { subscribers },
         );
         counts.skipped += racing.size;
-        for (const { item, reason } of result.refused) {
-          errors.push({ row: item.row, reason: `campaign: ${reason}` });
-        }
-        for (const { eventId } of result.applied) {
-          if (eventId) counts.imported++;
-          else counts.skipped++;
-        }
-        await recordApplied(sql, job, result.applied);
+        const applied: { item: GoodRow; eventId: string | null }[] = [];
+        outcomes.forEach((outcome, i) => {
+          if (outcome.kind === "REFUSED") {
+            errors.push({ row: fresh[i].row, reason: `campaign: ${outcome.error.message}` });
+          } else {
+            const eventId = outcome.kind === "WRITTEN" ? (outcome.events[0]?.id ?? null) : null;
+            if (eventId) counts.imported++;
+            else counts.skipped++;
+            applied.push({ item: fresh[i], eventId });
+          }
+        });
+        await recordApplied(sql, job, applied);
         return bookkeeping(sql);
       });
     } catch (error) {

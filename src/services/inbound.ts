@@ -1,22 +1,22 @@
-// Inbound messages: resolve the organization and campaigns from the sender that received the
-// message, classify it, apply the consent change with method KEYWORD and the message as evidence,
-// and record a KeywordEvent linking the events it caused and the reply it produced — all in one
-// transaction. A provider message id seen before returns the first result and writes nothing.
+// Inbound messages: resolve the organization from the sender that received the message, classify
+// it, and hand it to the ledger writer as a KEYWORD command with the message as evidence: the
+// decider (src/domain/decider.ts) turns it into consent changes and a reply, and the writer records
+// the KeywordEvent, the events it caused and the reply together. A provider message id seen before
+// with the same message returns the first result and writes nothing; with another message it is a
+// CONFLICT.
 import type { Actor } from "../domain/api-key.ts";
-import { badInput, notFound } from "../domain/errors.ts";
-import { classifyMessage, keywordKey, type Classification } from "../domain/keywords.ts";
-import { confirmationPrompt, helpReply, optInConfirmation } from "../domain/messages.ts";
-import { normalizePhone } from "../domain/phone.ts";
+import { canWriteConsent } from "../domain/api-key.ts";
+import { notFound } from "../domain/errors.ts";
 import {
-  confirmWithin,
-  optInWithin,
-  optOutWithin,
-  withLedger,
-  type ChangeContext,
-} from "./consents.ts";
-import type { LedgerHead } from "./ledger.ts";
+  checkMessageBody,
+  checkProviderMessageId,
+  checkReceivedAt,
+  messageEvidence,
+} from "../domain/inbound-message.ts";
+import { classifyMessage } from "../domain/keywords.ts";
+import { normalizePhone } from "../domain/phone.ts";
+import { write, type InboundRecord } from "./ledger.ts";
 import type { Runtime } from "./runtime.ts";
-import type { Tx } from "./transaction.ts";
 
 export interface InboundMessage {
   from: string;
@@ -26,28 +26,11 @@ export interface InboundMessage {
   receivedAt?: Date | null;
 }
 
-const MAX_BODY = 1600;
-
 /** A sender address as stored: short code digits, or E.164. */
 export function normalizeSenderLookup(to: string, defaultRegion: string): string {
   const raw = to.trim();
   if (/^\d{3,8}$/.test(raw)) return raw;
   return normalizePhone(raw, defaultRegion, "input.to");
-}
-
-function checkMessage(runtime: Runtime, input: InboundMessage) {
-  if (input.body.length > MAX_BODY)
-    throw badInput("input.body", `must be at most ${MAX_BODY} characters`);
-  if (
-    input.providerMessageId != null &&
-    (input.providerMessageId.length < 1 || input.providerMessageId.length > 200)
-  ) {
-    throw badInput("input.providerMessageId", "must be 1 to 200 characters");
-  }
-  return {
-    from: normalizePhone(input.from, runtime.config.defaultRegion, "input.from"),
-    to: normalizeSenderLookup(input.to, runtime.config.defaultRegion),
-  };
 }
 
 /** The sender that received a message; for an API caller it must be of the caller's organization. */
@@ -68,256 +51,70 @@ export async function receiveInboundMessage(
   actor: Actor | null,
   input: InboundMessage,
 ) {
-  const { from, to } = checkMessage(runtime, input);
+  const now = new Date();
+  const body = checkMessageBody(input.body, "input.body");
+  const providerMessageId =
+    input.providerMessageId == null
+      ? null
+      : checkProviderMessageId(input.providerMessageId, "input.providerMessageId");
+  const from = normalizePhone(input.from, runtime.config.defaultRegion, "input.from");
+  const to = normalizeSenderLookup(input.to, runtime.config.defaultRegion);
+  const receivedAt = checkReceivedAt(input.receivedAt, now, "input.receivedAt");
   const sender = await findSenderByAddress(runtime, to, actor?.organizationId);
   const organizationId = sender.organizationId;
-  const now = new Date();
-  const receivedAt = input.receivedAt ?? now;
-  if (receivedAt.getTime() > now.getTime() + 5 * 60_000) {
-    throw badInput("input.receivedAt", `${receivedAt.toISOString()} is in the future`);
-  }
-
-  return withLedger(runtime, organizationId, async (tx, head) => {
-    if (input.providerMessageId) {
-      const seen = await tx.keywordEvent.findUnique({
-        where: {
-          organizationId_providerMessageId: {
-            organizationId,
-            providerMessageId: input.providerMessageId,
-          },
-        },
-      });
-      if (seen) return { keywordEvent: seen, reply: seen.reply, duplicate: true };
-    }
-    const campaigns = await tx.campaign.findMany({
-      where: { senderId: sender.id, status: { not: "ARCHIVED" } },
-      include: { disclosures: { orderBy: { version: "desc" }, take: 1 } },
-      orderBy: { id: "asc" },
-    });
-    const classification = classifyMessage(
-      input.body,
-      campaigns.flatMap((c) => c.keywords),
-    );
-    const keywordSequence = await nextKeywordSequence(tx, organizationId);
-    const keywordEvent = await tx.keywordEvent.create({
-      data: {
-        organizationId,
-        sequence: keywordSequence,
-        senderId: sender.id,
-        from,
-        to,
-        body: input.body,
-        providerMessageId: input.providerMessageId ?? null,
-        keyword: classification.keyword,
-        intent: classification.intent,
-        needsReview: classification.needsReview,
-        receivedAt,
-        recordedAt: now,
-      },
-    });
-    const ctx: ChangeContext = {
-      organizationId,
+  const classification = classifyMessage(
+    body,
+    (
+      await runtime.prisma.campaign.findMany({
+        where: { senderId: sender.id, status: { not: "ARCHIVED" } },
+        select: { keywords: true },
+      })
+    ).flatMap((c) => c.keywords),
+  );
+  const record: InboundRecord = {
+    senderId: sender.id,
+    from,
+    to,
+    body,
+    providerMessageId,
+    classification,
+    receivedAt,
+  };
+  const outcome = await write(runtime, organizationId, {
+    phone: from,
+    command: { kind: "KEYWORD", senderId: sender.id, classification },
+    context: {
+      // a provider's webhook acts for the subscriber; an API key within its own scope
+      scope: actor?.campaignIds ?? null,
+      mayWrite: actor ? canWriteConsent(actor) : true,
       method: "KEYWORD",
       occurredAt: receivedAt,
       recordedAt: now,
-      apiKeyId: actor?.apiKeyId ?? null,
-      keywordEventId: keywordEvent.id,
-      visibleCampaignIds: null,
       pendingTtlMs: runtime.config.pendingTtlHours * 3_600_000,
-    };
-    const evidence = {
-      message: {
-        from,
-        to,
-        body: input.body,
-        providerMessageId: input.providerMessageId ?? null,
-        receivedAt: receivedAt.toISOString(),
+      evidence: {
+        message: messageEvidence(record),
+        keyword: classification.keyword,
+        intent: classification.intent,
+        needsReview: classification.needsReview,
       },
-      keyword: classification.keyword,
-      intent: classification.intent,
-      needsReview: classification.needsReview,
-    };
-    const outcome = await applyIntent(tx, head, ctx, {
-      from,
-      senderId: sender.id,
-      campaigns,
-      classification,
-      evidence,
-    });
-    const updated = await tx.keywordEvent.update({
-      where: { id: keywordEvent.id },
-      data: {
-        campaignIds: outcome.campaignIds,
-        reply: outcome.reply,
-        repliedAt: outcome.reply ? new Date() : null,
-      },
-    });
-    return { keywordEvent: updated, reply: outcome.reply, duplicate: false };
+    },
+    apiKeyId: actor?.apiKeyId ?? null,
+    message: record,
   });
-}
-
-async function nextKeywordSequence(tx: Tx, organizationId: string): Promise<number> {
-  // The organization row is already locked by the ledger lock, so this increment is serialized.
-  const organization = await tx.organization.update({
-    where: { id: organizationId },
-    data: { keywordSequence: { increment: 1 } },
-    select: { keywordSequence: true },
-  });
-  return organization.keywordSequence;
-}
-
-type SenderCampaign = Awaited<ReturnType<Tx["campaign"]["findMany"]>>[number] & {
-  disclosures: {
-    programName: string;
-    messageFrequency: string;
-    helpText: string;
-    optInConfirmation: string;
-    optOutConfirmation: string;
-  }[];
-};
-
-interface IntentInput {
-  from: string;
-  senderId: string;
-  campaigns: SenderCampaign[];
-  classification: Classification;
-  evidence: Record<string, unknown>;
-}
-
-interface IntentOutcome {
-  campaignIds: string[];
-  reply: string | null;
-}
-
-async function applyIntent(
-  tx: Tx,
-  head: LedgerHead,
-  ctx: ChangeContext,
-  input: IntentInput,
-): Promise<IntentOutcome> {
-  const { from, campaigns, classification, evidence } = input;
-  const consentsOnSender = async () => {
-    const subscriber = await tx.subscriber.findUnique({
-      where: { organizationId_phone: { organizationId: ctx.organizationId, phone: from } },
-      include: { consents: { where: { campaignId: { in: campaigns.map((c) => c.id) } } } },
-    });
-    return subscriber?.consents ?? [];
-  };
-
-  switch (classification.intent) {
-    case "OPT_OUT":
-    case "OPT_OUT_ALL": {
-      const result = await optOutWithin(tx, head, ctx, {
-        phone: from,
-        scope: classification.intent === "OPT_OUT_ALL" ? "ORGANIZATION" : "SENDER",
-        campaignId: null,
-        senderId: input.senderId,
-        evidence,
+  switch (outcome.kind) {
+    case "REFUSED":
+      throw outcome.error;
+    case "DUPLICATE": {
+      const seen = await runtime.prisma.keywordEvent.findUniqueOrThrow({
+        where: { id: outcome.keywordEventId },
       });
-      return {
-        campaignIds: result.events.map((e) => e.campaignId!).filter(Boolean),
-        reply: result.confirmationMessage,
-      };
+      return { keywordEvent: seen, reply: seen.reply, duplicate: true };
     }
-    case "HELP": {
-      const consents = await consentsOnSender();
-      const campaign =
-        campaigns.find((c) =>
-          consents.some((s) => s.campaignId === c.id && s.status === "OPTED_IN"),
-        ) ??
-        campaigns.find((c) => c.status === "ACTIVE") ??
-        campaigns[0];
-      return {
-        campaignIds: campaign ? [campaign.id] : [],
-        reply: campaign ? helpReply(campaign.disclosures[0]) : null,
-      };
-    }
-    case "CONFIRM": {
-      const pending = (await consentsOnSender()).filter(
-        (c) =>
-          c.status === "PENDING" &&
-          (!c.expiresAt || c.expiresAt.getTime() > ctx.recordedAt.getTime()),
-      );
-      if (pending.length > 0) {
-        for (const consent of pending) {
-          await confirmWithin(tx, head, ctx, {
-            phone: from,
-            campaignId: consent.campaignId,
-            evidence,
-          });
-        }
-        const first = campaigns.find((c) => c.id === pending[0].campaignId)!;
-        return {
-          campaignIds: pending.map((c) => c.campaignId),
-          reply: optInConfirmation(first.disclosures[0]),
-        };
-      }
-      return resubscribe(tx, head, ctx, input, await consentsOnSender());
-    }
-    case "OPT_IN": {
-      // the classification's keyword is the accent-free form; campaigns store the typed one
-      const joined = campaigns.find((c) =>
-        c.keywords.some((k) => keywordKey(k) === classification.keyword),
-      );
-      if (joined) {
-        const result = await optInWithin(tx, head, ctx, {
-          phone: from,
-          campaignId: joined.id,
-          source: "JOIN_KEYWORD",
-          evidence,
-        });
-        return {
-          campaignIds: [joined.id],
-          reply: result.changed ? result.confirmationMessage : null,
-        };
-      }
-      return resubscribe(tx, head, ctx, input, await consentsOnSender());
-    }
-    case "UNKNOWN":
-      return { campaignIds: [], reply: null };
+    case "WRITTEN":
+      return { keywordEvent: outcome.keywordEvent!, reply: outcome.message, duplicate: false };
+    case "REPLAYED":
+      throw new Error("an inbound message carried an idempotency key");
   }
-}
-
-/**
- * START, UNSTOP, or YES without a pending request: re-opt in to the sender's campaigns this number
- * opted out of. A number that never opted out of anything here joins the sender's only campaign,
- * when it has exactly one; otherwise nothing changes.
- */
-async function resubscribe(
-  tx: Tx,
-  head: LedgerHead,
-  ctx: ChangeContext,
-  input: IntentInput,
-  consents: { campaignId: string; status: string }[],
-): Promise<IntentOutcome> {
-  const optedOut = input.campaigns.filter((c) =>
-    consents.some((s) => s.campaignId === c.id && s.status === "OPTED_OUT"),
-  );
-  const targets =
-    optedOut.length > 0
-      ? optedOut
-      : input.campaigns.length === 1 && consents.length === 0
-        ? input.campaigns
-        : [];
-  const source = optedOut.length > 0 ? "RESUBSCRIBE_KEYWORD" : "JOIN_KEYWORD";
-  let reply: string | null = null;
-  const changed: string[] = [];
-  for (const campaign of targets) {
-    const result = await optInWithin(tx, head, ctx, {
-      phone: input.from,
-      campaignId: campaign.id,
-      source,
-      evidence: input.evidence,
-    });
-    if (result.changed) {
-      changed.push(campaign.id);
-      reply ??=
-        result.consent?.status === "PENDING"
-          ? confirmationPrompt(campaign.disclosures[0])
-          : optInConfirmation(campaign.disclosures[0]);
-    }
-  }
-  return { campaignIds: changed, reply };
 }
 
 /** Marks a flagged message as looked at; marking it again changes nothing. */

@@ -1,15 +1,18 @@
 // The long-lived things a service call needs: the database client, the configuration, and the
-// event streams with their wake-ups. Built once per process and handed to every request.
+// event streams with their wake-ups. Built once per process by `createRuntime` (the server and
+// the import command alike) and handed to every service as its first argument.
 import type { Config } from "../config.ts";
-import type { Prisma, PreparedRead, SqlTransaction } from "../db/client.ts";
-import type {
-  ConsentEventFilter,
-  ConsentEventRow,
-  KeywordEventFilter,
-  KeywordEventRow,
+import type { Database, Prisma, PreparedRead, SqlTransaction } from "../db/client.ts";
+import {
+  consentEventSource,
+  keywordEventSource,
+  type ConsentEventFilter,
+  type ConsentEventRow,
+  type KeywordEventFilter,
+  type KeywordEventRow,
 } from "../events/sources.ts";
-import type { LogStreams } from "../events/streams.ts";
-import type { Wakeups } from "../events/wakeups.ts";
+import { LogStreams } from "../events/streams.ts";
+import { localWakeups, postgresWakeups, redisWakeups, type Wakeups } from "../events/wakeups.ts";
 
 export interface Runtime {
   readonly prisma: Prisma;
@@ -22,5 +25,45 @@ export interface Runtime {
   readonly streams: {
     readonly consentEvents: LogStreams<ConsentEventRow, ConsentEventFilter>;
     readonly keywordEvents: LogStreams<KeywordEventRow, KeywordEventFilter>;
+  };
+  /** closes the streams and the wake-ups (the database is its opener's to close) */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  onError: (error: unknown) => void;
+  /** stream settings; the configuration's by default */
+  streams?: { bufferSize: number; pollIntervalMs: number };
+}
+
+/**
+ * The runtime over an open database. Commits wake every instance through Redis when REDIS_URL is
+ * set, PostgreSQL NOTIFY on PostgreSQL, and in-process on the embedded database.
+ */
+export function createRuntime(config: Config, db: Database, options: RuntimeOptions): Runtime {
+  const wakeups = config.redisUrl
+    ? redisWakeups(config.redisUrl, options.onError)
+    : db.kind === "postgres" && config.database.kind === "postgres"
+      ? postgresWakeups(config.database.url, db.pool!, options.onError)
+      : localWakeups();
+  const streamOptions = {
+    bufferSize: options.streams?.bufferSize ?? config.streamBufferSize,
+    pollIntervalMs: options.streams?.pollIntervalMs ?? config.streamPollMs,
+    onError: options.onError,
+  };
+  const consentEvents = new LogStreams(consentEventSource(db.prisma), wakeups, streamOptions);
+  const keywordEvents = new LogStreams(keywordEventSource(db.prisma), wakeups, streamOptions);
+  return {
+    prisma: db.prisma,
+    prepared: db.prepared,
+    transaction: db.transaction,
+    config,
+    wakeups,
+    streams: { consentEvents, keywordEvents },
+    close: async () => {
+      consentEvents.close();
+      keywordEvents.close();
+      await wakeups.close();
+    },
   };
 }

@@ -27,6 +27,7 @@ interface LookupRow {
   disclosureVersionId: string | null;
   lastSequence: number | null;
   expiresAt: Date | null;
+  hadConsented: boolean | null;
   createdAt: Date | null;
   updatedAt: Date | null;
 }
@@ -41,6 +42,7 @@ export interface ConsentRow {
   disclosureVersionId: string | null;
   lastSequence: number;
   expiresAt: Date | null;
+  hadConsented: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -94,7 +96,7 @@ const lookup = (phones: string) => `
   select p.ord, k.status::text as "campaignStatus", k.purpose::text as "campaignPurpose", s.timezone,
          c.id, c."organizationId", c."subscriberId", c."campaignId", c.status::text as status,
          c.method::text as method, c."disclosureVersionId", c."lastSequence",
-         c."expiresAt", c."createdAt", c."updatedAt"
+         c."expiresAt", c."hadConsented", c."createdAt", c."updatedAt"
   from ${phones} as p(phone, ord)
   left join campaign k on true
   left join "Subscriber" s on s."organizationId" = $2::uuid and s.phone = p.phone
@@ -146,6 +148,7 @@ async function decide(
           disclosureVersionId: row.disclosureVersionId,
           lastSequence: row.lastSequence!,
           expiresAt: row.expiresAt,
+          hadConsented: row.hadConsented!,
           createdAt: row.createdAt!,
           updatedAt: row.updatedAt!,
         }

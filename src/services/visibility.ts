@@ -34,8 +34,12 @@ export const visible = {
       : { organizationId: actor.organizationId, consents: { some: inCampaigns(actor) } },
   consent: (actor: Actor) => ({ organizationId: actor.organizationId, ...inCampaigns(actor) }),
   consentEvent: (actor: Actor) => ({ organizationId: actor.organizationId, ...inCampaigns(actor) }),
+  // a PARTNER sees the messages of its campaigns, and those it submitted itself
   keywordEvent: (actor: Actor) =>
     actor.campaignIds === null
       ? { organizationId: actor.organizationId }
-      : { organizationId: actor.organizationId, campaignIds: { hasSome: [...actor.campaignIds] } },
+      : {
+          organizationId: actor.organizationId,
+          OR: [{ campaignIds: { hasSome: [...actor.campaignIds] } }, { apiKeyId: actor.apiKeyId }],
+        },
 };

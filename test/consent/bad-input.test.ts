@@ -8,6 +8,7 @@ import { failure, newOrganization, ok } from "../support/graphql.ts";
 import {
   CanSendMany,
   ConfirmOptIn,
+  confirmation,
   CreateApiKey,
   OptIn,
   OptOut,
@@ -132,7 +133,10 @@ describe("optOut and confirmOptIn refuse bad input and write nothing", () => {
     );
     await refused(
       org,
-      () => failure(org.adminKey, ConfirmOptIn, { input: { phone, campaignId: campaign.id } }),
+      () =>
+        failure(org.adminKey, ConfirmOptIn, {
+          input: confirmation({ phone, campaignId: campaign.id }),
+        }),
       expected,
     );
   });
@@ -153,7 +157,7 @@ describe("optOut and confirmOptIn refuse bad input and write nothing", () => {
         org,
         () =>
           failure(org.adminKey, ConfirmOptIn, {
-            input: { phone: PHONE, campaignId: campaign.id, evidence },
+            input: confirmation({ phone: PHONE, campaignId: campaign.id, evidence }),
           }),
         { code: "BAD_USER_INPUT", field },
       );
@@ -176,7 +180,10 @@ describe("campaigns that may not be touched", () => {
     for (const campaignId of [theirs.id, encodeGlobalID("Campaign", randomUUID())]) {
       const attempts = [
         () => failure(org.adminKey, OptIn, { input: { phone: PHONE, campaignId, method: "API" } }),
-        () => failure(org.adminKey, ConfirmOptIn, { input: { phone: PHONE, campaignId } }),
+        () =>
+          failure(org.adminKey, ConfirmOptIn, {
+            input: confirmation({ phone: PHONE, campaignId }),
+          }),
         () => failure(org.adminKey, OptOut, { input: { phone: PHONE, campaignId, method: "API" } }),
         () =>
           failure(org.adminKey, OptOut, {
@@ -233,7 +240,7 @@ describe("campaigns that may not be touched", () => {
     await refused(org, () => failure(partner, OptIn, { input: { ...base, method: "API" } }), {
       code: "NOT_FOUND",
     });
-    await refused(org, () => failure(partner, ConfirmOptIn, { input: base }), {
+    await refused(org, () => failure(partner, ConfirmOptIn, { input: confirmation(base) }), {
       code: "NOT_FOUND",
     });
     await refused(org, () => failure(partner, OptOut, { input: { ...base, method: "API" } }), {

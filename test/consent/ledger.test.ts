@@ -8,6 +8,7 @@ import { createCampaign } from "../support/fixtures.ts";
 import { failure, newOrganization, ok, rowCounts } from "../support/graphql.ts";
 import {
   ConfirmOptIn,
+  confirmation,
   SubscriberConsents,
   confirmOptIn,
   ledger,
@@ -35,7 +36,9 @@ async function history() {
   }
   changed((await optIn(key, { phone: PHONES[0], campaignId: a.id })).changed ? 1 : 0); // no-op
   changed((await confirmOptIn(key, { phone: PHONES[0], campaignId: b.id })).changed ? 1 : 0);
-  await failure(key, ConfirmOptIn, { input: { phone: "+14155550199", campaignId: b.id } });
+  await failure(key, ConfirmOptIn, {
+    input: confirmation({ phone: "+14155550199", campaignId: b.id }),
+  });
   changed((await optOut(key, { phone: PHONES[1], scope: "ORGANIZATION" })).events.length);
   changed((await optOut(key, { phone: PHONES[1], scope: "ORGANIZATION" })).events.length); // no-op
   changed(

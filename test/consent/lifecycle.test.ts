@@ -11,6 +11,7 @@ import {
   CampaignTexts,
   CanSend,
   ConfirmOptIn,
+  confirmation,
   METHODS,
   UpdateCampaign,
   confirmOptIn,
@@ -108,7 +109,7 @@ describe("every transition over GraphQL", () => {
     const disclosures = await texts(key, campaign.id);
 
     if (expected === "CONFLICT") {
-      await refused(org, () => failure(key, ConfirmOptIn, { input: base }), {
+      await refused(org, () => failure(key, ConfirmOptIn, { input: confirmation(base) }), {
         code: "CONFLICT",
         message: /no (pending )?opt-in to confirm/,
       });
@@ -158,7 +159,11 @@ describe("every transition over GraphQL", () => {
     if (!expected.changed) {
       expect(event).toBeNull();
       expect(after).toEqual(before);
-      expect(await rowCounts(org.rowId)).toEqual(countsBefore);
+      // a confirmation that changes nothing still keeps the reply it carried, as any inbound message
+      expect(await rowCounts(org.rowId)).toEqual({
+        ...countsBefore,
+        keywordEvents: countsBefore.keywordEvents + (action === "confirmOptIn" ? 1 : 0),
+      });
       if (action !== "confirmOptIn") expect(message).toBeNull();
       return;
     }
@@ -297,8 +302,21 @@ describe("opting in again after an opt-out", () => {
       evidence,
     });
     expect(result.event).toMatchObject({ method: "IMPORT", occurredAt });
+    // the campaign's first disclosures are from today: none was in force in 2024, and it says so
     expect(result.event!.evidence).toMatchObject({
       ...evidence,
+      consentLanguage: {
+        version: null,
+        note: expect.stringMatching(/no disclosures of this campaign were in force/),
+      },
+    });
+    const later = await optIn(org.adminKey, {
+      phone: "+14155550142",
+      campaignId: campaign.id,
+      method: "IMPORT",
+      evidence,
+    });
+    expect(later.event!.evidence).toMatchObject({
       consentLanguage: { version: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
   });
@@ -312,26 +330,47 @@ describe("confirmOptIn", () => {
     // a number the organization has never seen
     await refused(
       org,
-      () => failure(key, ConfirmOptIn, { input: { phone: PHONE, campaignId: campaign.id } }),
+      () =>
+        failure(key, ConfirmOptIn, {
+          input: confirmation({ phone: PHONE, campaignId: campaign.id }),
+        }),
       { code: "CONFLICT", message: /no opt-in to confirm/ },
     );
     // a number pending for another campaign only
     await optIn(key, { phone: PHONE, campaignId: other.id });
     await refused(
       org,
-      () => failure(key, ConfirmOptIn, { input: { phone: PHONE, campaignId: campaign.id } }),
+      () =>
+        failure(key, ConfirmOptIn, {
+          input: confirmation({ phone: PHONE, campaignId: campaign.id }),
+        }),
       { code: "CONFLICT" },
     );
     expect((await consentOf(key, PHONE, other.id))?.status).toBe("PENDING");
     expect(await consentOf(key, PHONE, campaign.id)).toBeNull();
   });
 
-  it("records the method it is given (KEYWORD by default)", async () => {
+  it("is recorded as the subscriber's reply: method KEYWORD, citing the KeywordEvent of its message", async () => {
     const { org, campaign } = await setUp(true);
     const base = { phone: PHONE, campaignId: campaign.id };
     await optIn(org.adminKey, base);
-    const confirmed = await confirmOptIn(org.adminKey, { ...base, method: "WEB_FORM" });
-    expect(confirmed.event).toMatchObject({ toStatus: "OPTED_IN", method: "WEB_FORM" });
+    const input = confirmation(base);
+    const confirmed = await ok(org.adminKey, ConfirmOptIn, { input });
+    expect(confirmed.confirmOptIn.event).toMatchObject({ toStatus: "OPTED_IN", method: "KEYWORD" });
+    const app = await testApp();
+    const event = await app.db.prisma.consentEvent.findFirstOrThrow({
+      where: { id: rowId(confirmed.confirmOptIn.event!.id) },
+      include: { keywordEvent: true },
+    });
+    expect(event.keywordEvent).toMatchObject({
+      from: PHONE,
+      body: "Y",
+      providerMessageId: input.message!.providerMessageId,
+      intent: "CONFIRM",
+    });
+    expect(event.evidence).toMatchObject({
+      message: { from: PHONE, body: "Y", providerMessageId: input.message!.providerMessageId },
+    });
   });
 });
 
@@ -406,7 +445,10 @@ describe("expiry of unconfirmed double opt-ins", () => {
     await app.db.prisma.consent.update({ where: { id: rowId(consentId) }, data: { expiresAt } });
     const error = await refused(
       org,
-      () => failure(key, ConfirmOptIn, { input: { phone: PHONE, campaignId: campaign.id } }),
+      () =>
+        failure(key, ConfirmOptIn, {
+          input: confirmation({ phone: PHONE, campaignId: campaign.id }),
+        }),
       { code: "CONFLICT", message: /expired/i },
     );
     expect(error.message).toMatch(/opt in again|EXPIRED/);
@@ -419,7 +461,10 @@ describe("expiry of unconfirmed double opt-ins", () => {
     expect((await consentOf(key, PHONE, campaign.id))?.status).toBe("EXPIRED");
     await refused(
       org,
-      () => failure(key, ConfirmOptIn, { input: { phone: PHONE, campaignId: campaign.id } }),
+      () =>
+        failure(key, ConfirmOptIn, {
+          input: confirmation({ phone: PHONE, campaignId: campaign.id }),
+        }),
       { code: "CONFLICT", message: /EXPIRED/ },
     );
   });

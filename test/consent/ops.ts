@@ -242,8 +242,28 @@ export const optIn = (
   input: Partial<OptInInput> & { phone: string; campaignId: string },
 ) => ok(key, OptIn, { input: { method: "API", ...input } }).then((d) => d.optIn);
 
-export const confirmOptIn = (key: string, input: ConfirmOptInInput) =>
-  ok(key, ConfirmOptIn, { input }).then((d) => d.confirmOptIn);
+let replies = 0;
+
+/**
+ * The input of a confirmOptIn: the subscriber's "Y" as the provider delivered it (a fresh provider
+ * message id each time), with anything else given.
+ */
+export const confirmation = (
+  input: Omit<ConfirmOptInInput, "message"> & { body?: string },
+): ConfirmOptInInput => {
+  const { body = "Y", ...rest } = input;
+  return {
+    ...rest,
+    message: {
+      from: input.phone,
+      body,
+      providerMessageId: `SM-reply-${process.pid}-${++replies}-${Date.now()}`,
+    },
+  };
+};
+
+export const confirmOptIn = (key: string, input: Omit<ConfirmOptInInput, "message">) =>
+  ok(key, ConfirmOptIn, { input: confirmation(input) }).then((d) => d.confirmOptIn);
 
 export const optOut = (key: string, input: Partial<OptOutInput> & { phone: string }) =>
   ok(key, OptOut, { input: { method: "API", ...input } }).then((d) => d.optOut);

@@ -7,7 +7,16 @@ import { describe, expect, it } from "vitest";
 import type { ConsentStatus } from "../generated/graphql.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { execute, newOrganization } from "../support/graphql.ts";
-import { ConfirmOptIn, OptIn, OptOut, consentOf, expireNow, ledger, verifyLedger } from "./ops.ts";
+import {
+  ConfirmOptIn,
+  OptIn,
+  OptOut,
+  confirmation,
+  consentOf,
+  expireNow,
+  ledger,
+  verifyLedger,
+} from "./ops.ts";
 
 const SEED = Number(process.env.CONSENT_PROPERTY_SEED ?? 20261128);
 const NUM_RUNS = Number(process.env.CONSENT_PROPERTY_RUNS ?? 15);
@@ -70,7 +79,7 @@ async function perform(key: string, campaignId: string, a: Action): Promise<bool
           changed: r.data?.optIn.changed,
         }))
       : a.kind === "confirmOptIn"
-        ? await execute(key, ConfirmOptIn, { input: base }).then((r) => ({
+        ? await execute(key, ConfirmOptIn, { input: confirmation(base) }).then((r) => ({
             errors: r.errors,
             changed: r.data?.confirmOptIn.changed,
           }))

@@ -260,8 +260,8 @@ const probes: Probe[] = [
   {
     field: "confirmOptIn",
     query:
-      "mutation($p: String!, $c: ID!) { confirmOptIn(input: { phone: $p, campaignId: $c }) { changed } }",
-    variables: (b) => ({ p: b.phone, c: b.campaignId }),
+      'mutation($p: String!, $c: ID!, $m: String!) { confirmOptIn(input: { phone: $p, campaignId: $c, message: { from: $p, body: "Y", providerMessageId: $m } }) { changed } }',
+    variables: (b) => ({ p: b.phone, c: b.campaignId, m: `SM-isolation-${Math.random()}` }),
     expect: "NOT_FOUND",
   },
   {

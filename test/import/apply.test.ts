@@ -1,28 +1,25 @@
-// Property: applying a batch of import records set-wise (applyImportBatch) writes exactly what
-// applying the same records one by one through the consent steps (optInWithin / optOutWithin, as
-// the import did before) writes. Two fresh organizations get the same campaigns (single and double
-// opt-in, one switched from double to single, one archived) and the same generated history, so
-// each number's consent starts in any status (none, OPTED_IN, OPTED_OUT, PENDING, EXPIRED, re-added
-// or not); then one gets a generated batch per record and the other set-wise. The outcomes (which
-// rows are refused and why, which wrote which event), the whole ledger and every consent must be
-// the same, compared through phone numbers, campaign names and disclosure versions.
+// Property of the ledger writer's group commit: a batch of requests applied in one transaction
+// (appendChanges with every request, as a group commit or an import batch applies them) writes
+// exactly what the same requests write one transaction each. Two fresh organizations get the same
+// campaigns (single and double opt-in, one switched from double to single, one archived) and the
+// same generated history, so each number's consent starts in any status (none, OPTED_IN,
+// OPTED_OUT, PENDING, EXPIRED, re-added or not); then one gets a generated batch of import
+// records one request per transaction and the other all in one. The outcomes (which rows are
+// refused and why, which wrote which event), the whole ledger and every consent must be the same,
+// compared through phone numbers, campaign names and disclosure versions.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ConsentMethod, ConsentStatus } from "../../src/domain/consent.ts";
-import { DomainError } from "../../src/domain/errors.ts";
+import type { ConsentCommand } from "../../src/domain/decider.ts";
 import { applyOrder, type ImportRecord } from "../../src/domain/import-row.ts";
+import { expirePendingConsents } from "../../src/services/consents.ts";
 import {
-  confirmWithin,
-  expirePendingConsents,
-  optInWithin,
-  optOutWithin,
-  withLedger,
-  withLedgerSql,
-  type ChangeContext,
-} from "../../src/services/consents.ts";
-import { applyImportBatch, type ImportItem } from "../../src/services/import-apply.ts";
-import { verifyLedger, type LedgerHead } from "../../src/services/ledger.ts";
-import type { Tx } from "../../src/services/transaction.ts";
+  appendChanges,
+  inLedgerTurn,
+  verifyLedger,
+  type LedgerOutcome,
+  type LedgerRequest,
+} from "../../src/services/ledger.ts";
 import { SetStatus, UpdateCampaign } from "../consent/ops.ts";
 import { testApp } from "../support/app.ts";
 import { createCampaign, createSender, disclosures } from "../support/fixtures.ts";
@@ -166,50 +163,55 @@ interface Job {
   pendingTtlMs: number;
 }
 
-/** What a record did: refused with a reason, or applied with the sequence of its event (or null). */
+/** What a record did: refused with a reason, or applied with the id of its event (or null). */
 type Outcome = { refused: string } | { sequence: number | null };
 
-/** One record through the consent steps, the way the import applied records before. */
-async function perRecord(tx: Tx, head: LedgerHead, job: Job, item: ImportItem): Promise<Outcome> {
+interface ImportItem {
+  row: number;
+  record: ImportRecord;
+  campaignId: string;
+}
+
+/** A record as the import states it for the ledger writer. */
+function importRequest(job: Job, item: ImportItem): LedgerRequest {
   const { record } = item;
-  const ctx: ChangeContext = {
-    organizationId: job.organizationId,
-    method: "IMPORT",
-    occurredAt: record.occurredAt,
-    recordedAt: job.recordedAt,
+  const command: ConsentCommand =
+    record.status === "OPTED_IN"
+      ? { kind: "OPT_IN", campaignId: item.campaignId }
+      : { kind: "OPT_OUT", scope: "CAMPAIGN", campaignId: item.campaignId };
+  return {
+    phone: record.phone,
+    command,
+    context: {
+      scope: null,
+      mayWrite: true,
+      method: "IMPORT",
+      occurredAt: record.occurredAt,
+      recordedAt: job.recordedAt,
+      pendingTtlMs: job.pendingTtlMs,
+      evidence: {
+        source: { file: job.fileName, row: item.row, importJobId: job.importJobId },
+        originalMethod: record.method,
+        ...record.evidence,
+      },
+    },
     apiKeyId: null,
-    keywordEventId: null,
-    visibleCampaignIds: null,
-    pendingTtlMs: job.pendingTtlMs,
   };
-  const evidence = {
-    source: { file: job.fileName, row: item.row, importJobId: job.importJobId },
-    originalMethod: record.method,
-    ...record.evidence,
-  };
-  try {
-    if (record.status === "OPTED_IN") {
-      const outcome = await optInWithin(tx, head, ctx, {
-        phone: record.phone,
-        campaignId: item.campaignId,
-        source: "INTEGRATION",
-        evidence,
-      });
-      return { sequence: outcome.event?.sequence ?? null };
-    }
-    const outcome = await optOutWithin(tx, head, ctx, {
-      phone: record.phone,
-      scope: "CAMPAIGN",
-      campaignId: item.campaignId,
-      evidence,
-    });
-    expect(outcome.events.length).toBeLessThanOrEqual(1);
-    return { sequence: outcome.events[0]?.sequence ?? null };
-  } catch (error) {
-    // a rule's refusal comes before its step writes anything: the row is reported, the rest go on
-    if (!(error instanceof DomainError)) throw error;
-    return { refused: error.message };
-  }
+}
+
+async function applyAlone(organizationId: string, request: LedgerRequest) {
+  const app = await testApp();
+  const [outcome] = await inLedgerTurn(app.runtime, organizationId, (sql) =>
+    appendChanges(sql, organizationId, [request]),
+  );
+  return outcome;
+}
+
+function outcomeOf(outcome: LedgerOutcome): { refused: string } | { eventId: string | null } {
+  if (outcome.kind === "REFUSED") return { refused: outcome.error.message };
+  if (outcome.kind !== "WRITTEN") throw new Error(`unexpected outcome ${outcome.kind}`);
+  expect(outcome.events.length).toBeLessThanOrEqual(1);
+  return { eventId: outcome.events[0]?.id ?? null };
 }
 
 /**
@@ -238,44 +240,45 @@ function historySteps(plan: PairPlan, campaign: (typeof CAMPAIGNS)[number]) {
 }
 
 async function applyHistory(org: Org, history: PairPlan[][], job: Job) {
-  const app = await testApp();
   let row = 1000;
-  await withLedger(app.runtime, org.id, async (tx, head) => {
-    for (const [c, spec] of CAMPAIGNS.entries()) {
-      for (const [p, phone] of PHONES.entries()) {
-        const plan = history[c][p];
-        const occurredAt = INSTANTS[plan.at];
-        const campaignId = org.campaigns[spec.name];
-        for (const step of historySteps(plan, spec)) {
-          row++;
-          if (step === "confirm") {
-            const ctx: ChangeContext = {
-              organizationId: org.id,
+  for (const [c, spec] of CAMPAIGNS.entries()) {
+    for (const [p, phone] of PHONES.entries()) {
+      const plan = history[c][p];
+      const occurredAt = INSTANTS[plan.at];
+      const campaignId = org.campaigns[spec.name];
+      for (const step of historySteps(plan, spec)) {
+        row++;
+        if (step === "confirm") {
+          const outcome = await applyAlone(org.id, {
+            phone,
+            command: { kind: "CONFIRM", campaignId },
+            context: {
+              scope: null,
+              mayWrite: true,
               method: "KEYWORD",
               occurredAt,
               recordedAt: job.recordedAt,
-              apiKeyId: null,
-              keywordEventId: null,
-              visibleCampaignIds: null,
               pendingTtlMs: job.pendingTtlMs,
-            };
-            await confirmWithin(tx, head, ctx, { phone, campaignId, evidence: { reply: "Y" } });
-            continue;
-          }
-          const record: ImportRecord = {
-            phone,
-            status: step === "in" ? "OPTED_IN" : "OPTED_OUT",
-            occurredAt,
-            method: "WEB_FORM",
-            campaign: spec.name,
-            evidence: {},
-          };
-          const outcome = await perRecord(tx, head, job, { row, record, campaignId });
-          expect(outcome).not.toHaveProperty("refused");
+              evidence: { reply: "Y" },
+            },
+            apiKeyId: null,
+          });
+          expect(outcome.kind).toBe("WRITTEN");
+          continue;
         }
+        const record: ImportRecord = {
+          phone,
+          status: step === "in" ? "OPTED_IN" : "OPTED_OUT",
+          occurredAt,
+          method: "WEB_FORM",
+          campaign: spec.name,
+          evidence: {},
+        };
+        const outcome = await applyAlone(org.id, importRequest(job, { row, record, campaignId }));
+        expect(outcome.kind).toBe("WRITTEN");
       }
     }
-  });
+  }
 }
 
 /**
@@ -381,9 +384,9 @@ beforeAll(async () => {
   await testApp();
 });
 
-describe("property: a set-wise import batch writes what the per-record steps write", () => {
+describe("property: a group-committed batch writes what one transaction per request writes", () => {
   const title = `holds for random histories and batches (seed ${SEED}, ${NUM_RUNS} runs)`;
-  it(title, { timeout: SHRINK ? 30 * 60_000 : undefined }, async () => {
+  it(title, { timeout: SHRINK ? 30 * 60_000 : 240_000 }, async () => {
     console.log(`property seed: ${SEED} (replay with IMPORT_APPLY_SEED=${SEED})`);
     const app = await testApp();
     const pendingTtlMs = app.runtime.config.pendingTtlHours * 3_600_000;
@@ -426,29 +429,51 @@ describe("property: a set-wise import batch writes what the per-record steps wri
             pendingTtlMs,
           });
 
-          // A: record by record through the consent steps, in one transaction
+          // A: one request per transaction
           const met: (ConsentStatus | null)[] = [];
-          const reference = await withLedger(app.runtime, a.id, async (tx, head) => {
-            const outcomes: Outcome[] = [];
-            for (const item of itemsOf(a)) {
-              const before = await tx.consent.findFirst({
-                where: {
-                  campaignId: item.campaignId,
-                  subscriber: { organizationId: a.id, phone: item.record.phone },
-                },
-                select: { status: true },
-              });
-              met.push(before?.status ?? null);
-              outcomes.push(await perRecord(tx, head, jobOf(a), item));
-            }
-            return outcomes;
-          });
+          const reference: Outcome[] = [];
+          for (const item of itemsOf(a)) {
+            const before = await app.db.prisma.consent.findFirst({
+              where: {
+                campaignId: item.campaignId,
+                subscriber: { organizationId: a.id, phone: item.record.phone },
+              },
+              select: { status: true },
+            });
+            met.push(before?.status ?? null);
+            const outcome = outcomeOf(await applyAlone(a.id, importRequest(jobOf(a), item)));
+            reference.push(
+              "refused" in outcome
+                ? outcome
+                : {
+                    sequence:
+                      outcome.eventId === null
+                        ? null
+                        : (
+                            await app.db.prisma.consentEvent.findUniqueOrThrow({
+                              where: { id: outcome.eventId },
+                            })
+                          ).sequence,
+                  },
+            );
+          }
 
-          // B: the whole batch set-wise
+          // B: the whole batch in one transaction
           const itemsB = itemsOf(b);
-          const { applied, refused } = await withLedgerSql(app.runtime, b.id, (sql, head) =>
-            applyImportBatch(sql, head, { ...jobOf(b), apiKeyId: null }, itemsB),
+          const outcomesB = await inLedgerTurn(app.runtime, b.id, (sql) =>
+            appendChanges(
+              sql,
+              b.id,
+              itemsB.map((item) => importRequest(jobOf(b), item)),
+            ),
           );
+          const applied: { item: ImportItem; eventId: string | null }[] = [];
+          const refused: { item: ImportItem; reason: string }[] = [];
+          outcomesB.forEach((outcome, i) => {
+            const result = outcomeOf(outcome);
+            if ("refused" in result) refused.push({ item: itemsB[i], reason: result.refused });
+            else applied.push({ item: itemsB[i], eventId: result.eventId });
+          });
 
           const [snapA, snapB] = [await snapshot(a.id), await snapshot(b.id)];
           const byRow = new Map<number, Outcome>();

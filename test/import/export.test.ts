@@ -413,7 +413,8 @@ describe("evidence file", () => {
     const phone = "+14155550700";
     await importCsv(
       org.rowId,
-      `${CSV_HEADER}\n${phone},opted_in,2024-01-01T00:00:00Z,WEB_FORM,,203.0.113.9,,,`,
+      // (after the campaign's first disclosures: the event cites version 1)
+      `${CSV_HEADER}\n${phone},opted_in,${new Date().toISOString()},WEB_FORM,,203.0.113.9,,,`,
       { campaignId: rowId(campaign.id), fileName: "legacy.csv" },
     );
     await ok(org.adminKey, Inbound, { input: { from: phone, to: sender.address, body: "STOP" } });

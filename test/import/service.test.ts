@@ -335,7 +335,11 @@ describe("evidence", () => {
       userAgent: "Mozilla/5.0 (X11)",
       pageUrl: "https://acme.example/join?src=ad",
       consentText: 'By entering your number, you agree "to texts".',
-      consentLanguage: { version: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      // 2023: before the campaign's first disclosures, and the evidence says so
+      consentLanguage: {
+        version: null,
+        note: "no disclosures of this campaign were in force at 2023-06-01T16:30:00.000Z",
+      },
     });
     expect(optOut).toMatchObject({ method: "IMPORT", toStatus: "OPTED_OUT" });
     expect(optOut.evidence).toEqual({

@@ -631,7 +631,7 @@ describe("the keyword event as evidence", () => {
     });
   });
 
-  it("a repeated providerMessageId returns the first result and writes nothing", async () => {
+  it("a repeated providerMessageId returns the first result and writes nothing; another message under it is a CONFLICT", async () => {
     const org = await newOrganization();
     const key = org.adminKey;
     const sender = await senderWith(org);
@@ -647,14 +647,22 @@ describe("the keyword event as evidence", () => {
     expect(first.duplicate).toBe(false);
     const before = await rowCounts(org.rowId);
 
-    for (const retry of [input, { ...input, body: "START" }, { ...input, from: "+14155550124" }]) {
-      const again = await receive(key, retry);
-      expect(again.duplicate).toBe(true);
-      expect(again.keywordEvent.id).toBe(first.keywordEvent.id);
-      expect(again.reply).toBe(first.reply);
-      expect(again.keywordEvent.consentEvents.map((e) => e.id)).toEqual(
-        first.keywordEvent.consentEvents.map((e) => e.id),
-      );
+    const again = await receive(key, input);
+    expect(again.duplicate).toBe(true);
+    expect(again.keywordEvent.id).toBe(first.keywordEvent.id);
+    expect(again.reply).toBe(first.reply);
+    expect(again.keywordEvent.consentEvents.map((e) => e.id)).toEqual(
+      first.keywordEvent.consentEvents.map((e) => e.id),
+    );
+    for (const other of [
+      { ...input, body: "START" },
+      { ...input, from: "+14155550124" },
+    ]) {
+      const refused = await failure(key, Receive, { input: other });
+      expect(refused).toMatchObject({
+        extensions: { code: "CONFLICT", field: "input.providerMessageId" },
+      });
+      expect(refused.message).not.toContain("STOP");
     }
     expect(await rowCounts(org.rowId)).toEqual(before);
     expect(await statuses(key)).toEqual({ [campaign.id]: "OPTED_OUT" });

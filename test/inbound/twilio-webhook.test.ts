@@ -442,9 +442,11 @@ describe("an organization's own Twilio auth token", () => {
   it("is used instead of the environment's, and the environment's then fails", async () => {
     const mine = await newOrg();
     const sender = await newSender(mine);
-    const campaign = await newCampaign(mine, sender.id);
+    const campaign = await newCampaign(mine, sender.id, { keywords: ["JOINME"] });
     const set = await call(mine.key, UpdateOrganization, { token: ORG_TOKEN });
     expect(set.updateOrganization.organization.hasTwilioAuthToken).toBe(true);
+    // the number joins first, so that its START later restores what its STOP ended
+    expect((await post(message(sender.address, "JOINME"), { token: ORG_TOKEN })).status).toBe(200);
 
     const before = await counts(mine);
     const refused = await post(message(sender.address, "STOP"), { token: ENV_TOKEN });

@@ -291,7 +291,11 @@ describe.each(TRANSPORTS)("consentChanged over %s", (transport) => {
       });
       expect(badPhone.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
       const noPending = await post(base, org.adminKey, StreamsConfirmOptIn, {
-        input: { phone: phoneAt(1), campaignId: c1.id },
+        input: {
+          phone: phoneAt(1),
+          campaignId: c1.id,
+          message: { from: phoneAt(1), body: "Y", providerMessageId: `SM-${Date.now()}` },
+        },
       });
       expect(noPending.errors?.[0]?.extensions?.code).toBe("CONFLICT");
       // already in: changed false, no event

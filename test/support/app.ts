@@ -49,7 +49,7 @@ export async function recordQueries<T>(
 
 export function testApp(): Promise<App> {
   shared ??= startApp(loadConfig(testEnv()), {
-    logError: () => undefined,
+    logError: process.env.TEST_LOG_ERRORS ? (e) => console.error("LOGGED", e) : () => undefined,
     onQuery: (sql) => recording?.push(sql),
   });
   return shared;

@@ -1,0 +1,209 @@
+// What the decider needs, read set-wise for a whole batch of commands inside the ledger writer's
+// transaction: the campaigns the commands may reach (with every disclosure version), the
+// subscribers' ids, and their consents with the facts of each consent's last event. A fixed number
+// of statements per batch, whatever its size.
+import { newId } from "../db/ids.ts";
+import type { SqlQuery } from "../db/client.ts";
+import type { CampaignStatus } from "../domain/campaign.ts";
+import type { ConsentMethod, ConsentStatus } from "../domain/consent.ts";
+import type { CampaignFacts, ConsentFacts, DisclosureFacts } from "../domain/decider.ts";
+
+/** Which campaigns a batch may reach: named ones, whole senders, or all of the organization. */
+export interface CampaignReach {
+  all: boolean;
+  campaignIds: Set<string>;
+  senderIds: Set<string>;
+  /** campaigns whose whole sender is reached (SENDER scope named by a campaign) */
+  sendersOfCampaigns: Set<string>;
+}
+
+export const emptyReach = (): CampaignReach => ({
+  all: false,
+  campaignIds: new Set(),
+  senderIds: new Set(),
+  sendersOfCampaigns: new Set(),
+});
+
+/** A UTC timestamp as Postgres writes it inside JSON ("2026-12-06T08:00:00.123"). */
+const utc = (text: string) => new Date(text.endsWith("Z") ? text : `${text}Z`);
+
+export async function readCampaigns(
+  sql: SqlQuery,
+  organizationId: string,
+  reach: CampaignReach,
+): Promise<CampaignFacts[]> {
+  if (
+    !reach.all &&
+    reach.campaignIds.size === 0 &&
+    reach.senderIds.size === 0 &&
+    reach.sendersOfCampaigns.size === 0
+  ) {
+    return [];
+  }
+  const rows = await sql<{
+    id: string;
+    name: string;
+    senderId: string;
+    status: CampaignStatus;
+    doubleOptIn: boolean;
+    keywords: string[];
+    disclosures: (Omit<DisclosureFacts, "createdAt"> & { createdAt: string })[];
+  }>(
+    `select c.id::text, c.name, c."senderId"::text as "senderId", c.status::text as status,
+            c."doubleOptIn", c.keywords,
+            (select json_agg(json_build_object(
+                      'id', d.id, 'version', d.version, 'consentLanguageHash', d."consentLanguageHash",
+                      'createdAt', d."createdAt", 'programName', d."programName",
+                      'messageFrequency', d."messageFrequency", 'helpText', d."helpText",
+                      'optInConfirmation', d."optInConfirmation",
+                      'optOutConfirmation', d."optOutConfirmation") order by d.version)
+             from "DisclosureVersion" d where d."campaignId" = c.id) as disclosures
+     from "Campaign" c
+     where c."organizationId" = $1::uuid
+       and ($2::boolean or c.id = any($3::uuid[]) or c."senderId" = any($4::uuid[])
+            or c."senderId" in (select s."senderId" from "Campaign" s
+                                where s."organizationId" = $1::uuid and s.id = any($5::uuid[])))
+     order by c.id`,
+    [
+      organizationId,
+      reach.all,
+      [...reach.campaignIds],
+      [...reach.senderIds],
+      [...reach.sendersOfCampaigns],
+    ],
+  );
+  return rows.map((row) => ({
+    ...row,
+    disclosures: (row.disclosures ?? []).map((d) => ({ ...d, createdAt: utc(d.createdAt) })),
+  }));
+}
+
+/** The organization's subscriber ids of these numbers (those that exist). */
+export async function readSubscribers(
+  sql: SqlQuery,
+  organizationId: string,
+  phones: readonly string[],
+): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (phones.length === 0) return ids;
+  const rows = await sql<{ id: string; phone: string }>(
+    `select id::text, phone from "Subscriber"
+     where "organizationId" = $1::uuid and phone = any($2::text[])`,
+    [organizationId, phones],
+  );
+  for (const row of rows) ids.set(row.phone, row.id);
+  return ids;
+}
+
+/**
+ * The organization's subscriber ids for these numbers, creating the missing ones. Needs no ledger
+ * lock (a subscriber is only a number; it changes no consent), so an import creates a batch's
+ * subscribers while the batch before it is being applied.
+ */
+export async function upsertSubscribers(
+  sql: SqlQuery,
+  organizationId: string,
+  phones: readonly string[],
+  createdAt: Date,
+): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (phones.length === 0) return ids;
+  const rows = await sql<{ id: string; phone: string }>(
+    `with input as (select * from unnest($2::uuid[], $3::text[]) as i(id, phone)),
+     created as (
+       insert into "Subscriber" (id, "organizationId", phone, "createdAt")
+       select id, $1::uuid, phone, $4::timestamp(3) from input
+       on conflict ("organizationId", phone) do nothing
+       returning id, phone)
+     select id::text, phone from created
+     union all
+     select s.id::text, s.phone from "Subscriber" s join input i on s.phone = i.phone
+     where s."organizationId" = $1::uuid`,
+    [organizationId, phones.map(() => newId()), phones, createdAt.toISOString()],
+  );
+  for (const row of rows) ids.set(row.phone, row.id);
+  // A number another transaction created after this statement's snapshot: read it again.
+  const missing = phones.filter((phone) => !ids.has(phone));
+  for (const [phone, id] of await readSubscribers(sql, organizationId, missing)) ids.set(phone, id);
+  return ids;
+}
+
+/** A consent as stored, beside the facts the decider reads. */
+export interface ConsentRecord {
+  facts: ConsentFacts;
+  subscriberId: string;
+  method: ConsentMethod;
+  hadConsented: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Every consent of these subscribers, by subscriber id, each with its last event's facts. */
+export async function readConsents(
+  sql: SqlQuery,
+  subscriberIds: readonly string[],
+): Promise<Map<string, ConsentRecord[]>> {
+  const bySubscriber = new Map<string, ConsentRecord[]>();
+  if (subscriberIds.length === 0) return bySubscriber;
+  // timestamps as epoch milliseconds: no driver's idea of a time zone in between
+  const rows = await sql<{
+    id: string;
+    subscriberId: string;
+    campaignId: string;
+    status: ConsentStatus;
+    method: ConsentMethod;
+    hadConsented: boolean;
+    lastSequence: number;
+    disclosureVersionId: string | null;
+    expiresAtMs: number | null;
+    createdAtMs: number;
+    updatedAtMs: number;
+    lastFromStatus: ConsentStatus | null;
+    lastMethod: ConsentMethod;
+    lastOccurredAtMs: number;
+    settled: ConsentStatus | null;
+  }>(
+    `select c.id::text, c."subscriberId"::text as "subscriberId", c."campaignId"::text as "campaignId",
+            c.status::text as status, c.method::text as method, c."hadConsented", c."lastSequence",
+            c."disclosureVersionId"::text as "disclosureVersionId",
+            (extract(epoch from c."expiresAt") * 1000)::float8 as "expiresAtMs",
+            (extract(epoch from c."createdAt") * 1000)::float8 as "createdAtMs",
+            (extract(epoch from c."updatedAt") * 1000)::float8 as "updatedAtMs",
+            e."fromStatus"::text as "lastFromStatus", e.method::text as "lastMethod",
+            (extract(epoch from e."occurredAt") * 1000)::float8 as "lastOccurredAtMs",
+            case when c.status in ('OPTED_IN', 'OPTED_OUT') then c.status::text
+                 else (select x."toStatus"::text from "ConsentEvent" x
+                       where x."subscriberId" = c."subscriberId" and x."campaignId" = c."campaignId"
+                         and x."toStatus" in ('OPTED_IN', 'OPTED_OUT')
+                       order by x.sequence desc limit 1) end as settled
+     from "Consent" c
+     join "ConsentEvent" e on e."organizationId" = c."organizationId" and e.sequence = c."lastSequence"
+     where c."subscriberId" = any($1::uuid[])`,
+    [subscriberIds],
+  );
+  for (const row of rows) {
+    const record: ConsentRecord = {
+      subscriberId: row.subscriberId,
+      method: row.method,
+      hadConsented: row.hadConsented,
+      createdAt: new Date(row.createdAtMs),
+      updatedAt: new Date(row.updatedAtMs),
+      facts: {
+        id: row.id,
+        campaignId: row.campaignId,
+        status: row.status,
+        lastSequence: row.lastSequence,
+        lastOccurredAt: new Date(row.lastOccurredAtMs),
+        lastFromStatus: row.lastFromStatus,
+        lastMethod: row.lastMethod,
+        settled: row.settled,
+        disclosureVersionId: row.disclosureVersionId,
+        expiresAt: row.expiresAtMs === null ? null : new Date(row.expiresAtMs),
+      },
+    };
+    const list = bySubscriber.get(row.subscriberId);
+    if (list) list.push(record);
+    else bySubscriber.set(row.subscriberId, [record]);
+  }
+  return bySubscriber;
+}
