@@ -39,6 +39,8 @@ export interface Config {
   rateLimits: Record<"ADMIN" | "OPERATOR" | "PARTNER" | "VIEWER", number>;
   /** browser origins allowed to open WebSockets ("*" for any); same-host and origin-less always are */
   allowedOrigins: readonly string[];
+  /** how long an idle keep-alive HTTP connection stays open (longer than any client's) */
+  keepAliveTimeoutMs: number;
   /** a JSON manifest {id: document}: when set, PARTNER keys may run only these operations */
   persistedOperationsFile: string | undefined;
   logLevel: string;
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
       .split(",")
       .map((origin) => origin.trim())
       .filter(Boolean),
+    keepAliveTimeoutMs: intVar(env, "OPTGRAPH_KEEP_ALIVE_TIMEOUT_MS", 65_000, 1000, 600_000),
     persistedOperationsFile: env.OPTGRAPH_PERSISTED_OPERATIONS || undefined,
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
   };

@@ -130,6 +130,13 @@ export async function startServer(
     return yoga(req, res);
   });
 
+  // A client reuses an idle keep-alive connection until its own timeout (undici: 4 s); a server
+  // that closes it first races the client's next request on it (ECONNRESET). So the server waits
+  // longer than any client, and headers may take a little longer still.
+  server.keepAliveTimeout = runtime.config.keepAliveTimeoutMs;
+  server.headersTimeout = runtime.config.keepAliveTimeoutMs + 5000;
+  server.requestTimeout = Math.max(server.requestTimeout, server.headersTimeout + 1000);
+
   const wsServer = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
