@@ -39,6 +39,8 @@ export interface Config {
   rateLimits: Record<"ADMIN" | "OPERATOR" | "PARTNER" | "VIEWER", number>;
   /** browser origins allowed to open WebSockets ("*" for any); same-host and origin-less always are */
   allowedOrigins: readonly string[];
+  /** failed API key lookups per client address and minute before it gets 429 (0: unlimited) */
+  authFailuresPerMinute: number;
   /** how long an idle keep-alive HTTP connection stays open (longer than any client's) */
   keepAliveTimeoutMs: number;
   /** a JSON manifest {id: document}: when set, PARTNER keys may run only these operations */
@@ -164,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
       .split(",")
       .map((origin) => origin.trim())
       .filter(Boolean),
+    authFailuresPerMinute: intVar(env, "OPTGRAPH_AUTH_FAILURES_PER_MINUTE", 60, 0, 1_000_000),
     keepAliveTimeoutMs: intVar(env, "OPTGRAPH_KEEP_ALIVE_TIMEOUT_MS", 65_000, 1000, 600_000),
     persistedOperationsFile: env.OPTGRAPH_PERSISTED_OPERATIONS || undefined,
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),

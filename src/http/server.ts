@@ -9,13 +9,13 @@ import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
-import { secretFromAuthorization } from "../domain/api-key.ts";
-import { authenticate } from "../services/api-keys.ts";
-import { authorizationOf, buildYoga, type OptgraphYoga } from "./yoga.ts";
+import type { Actor } from "../domain/api-key.ts";
+import { DomainError } from "../domain/errors.ts";
+import { buildYoga, type OptgraphYoga } from "./yoga.ts";
+import { authorizationOf, clientAddress, readBody, refuseTooLarge, type Edge } from "./edge.ts";
 import { ADMIN_PATH, serveAdmin } from "./admin.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
-import { registeredQuery, type RateLimits } from "./protections.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
 import { handleExport } from "./exports.ts";
 
@@ -34,9 +34,12 @@ export interface ServerOptions {
   logger: Logger;
   logError: (error: unknown) => void;
   metrics: Metrics;
-  rateLimits: RateLimits;
-  /** registered operations, when PARTNER keys are limited to them */
-  persistedOperations: Map<string, string> | null;
+  edge: Edge;
+}
+
+/** What a WebSocket connection carries from connection_init on. */
+interface WsExtra {
+  actor?: Actor;
 }
 
 const ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", TWILIO_SMS_PATH]);
@@ -61,10 +64,10 @@ export async function startServer(
   db: Database,
   options: ServerOptions,
 ): Promise<OptgraphServer> {
+  const { edge } = options;
   const yoga = buildYoga(runtime, {
     logError: options.logError,
-    rateLimits: options.rateLimits,
-    persistedOperations: options.persistedOperations,
+    edge,
     metricsPlugin: options.metrics.plugin,
   });
   const { limits } = runtime.config;
@@ -104,7 +107,9 @@ export async function startServer(
       });
       return;
     }
-    if (path.startsWith("/exports/")) return void handleExport(req, res, runtime, options.logError);
+    if (path.startsWith("/exports/")) {
+      return void handleExport(req, res, runtime, edge, options.logError);
+    }
     if (path === ADMIN_PATH || path.startsWith(`${ADMIN_PATH}/`)) {
       return void serveAdmin(req, res, path, options.logError);
     }
@@ -112,23 +117,30 @@ export async function startServer(
       res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
       return;
     }
-    if (
-      path === yoga.graphqlEndpoint &&
-      Number(req.headers["content-length"] ?? 0) > limits.bodyBytes
-    ) {
-      res.writeHead(413, { "content-type": "application/json", connection: "close" });
-      res.end(
-        JSON.stringify({
-          errors: [
-            { message: "The request body is too large.", extensions: { code: "BAD_USER_INPUT" } },
-          ],
-        }),
-      );
-      req.destroy();
+    if (path === yoga.graphqlEndpoint && req.method !== "GET" && req.method !== "HEAD") {
+      void serveGraphQLWithBody(req, res).catch((error) => {
+        options.logError(error);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
       return;
     }
     return yoga(req, res);
   });
+
+  /** Yoga gets the body once it is read whole and within the limit (a chunked one included). */
+  async function serveGraphQLWithBody(req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req, limits.bodyBytes);
+    if (body === null) {
+      const error = {
+        message: "The request body is too large.",
+        extensions: { code: "BAD_USER_INPUT" },
+      };
+      return refuseTooLarge(req, res, JSON.stringify({ errors: [error] }), "application/json");
+    }
+    // whatwg-node takes an already read body from `req.body` (as behind body-parsing frameworks)
+    if (body.length > 0) (req as IncomingMessage & { body?: Buffer }).body = body;
+    await yoga(req, res);
+  }
 
   // A client reuses an idle keep-alive connection until its own timeout (undici: 4 s); a server
   // that closes it first races the client's next request on it (ECONNRESET). So the server waits
@@ -147,10 +159,21 @@ export async function startServer(
   const disposeWs = useServer(
     {
       connectionInitWaitTimeout: 3000,
-      // A connection is accepted only with a valid key in connectionParams (else 4403 Forbidden).
+      // A connection is accepted only with a valid key in connectionParams (else 4403 Forbidden;
+      // 4429 when its address failed too often lately).
       onConnect: async (ctx) => {
-        const secret = secretFromAuthorization(authorizationOf(undefined, ctx.connectionParams));
-        return secret ? (await authenticate(runtime.prisma, secret)) !== null : false;
+        try {
+          const actor = await edge.authenticate(
+            authorizationOf(undefined, ctx.connectionParams),
+            clientAddress(ctx.extra.request),
+          );
+          (ctx.extra as WsExtra).actor = actor;
+          return true;
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          if (error.code === "RATE_LIMITED") ctx.extra.socket.close(4429, error.message);
+          return false;
+        }
       },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
@@ -161,6 +184,7 @@ export async function startServer(
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams,
+          actor: (ctx.extra as WsExtra).actor,
         });
         const args = {
           schema,
@@ -172,12 +196,7 @@ export async function startServer(
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
-        const { persistedOperations } = options;
-        if (
-          persistedOperations &&
-          args.contextValue.actor.role === "PARTNER" &&
-          !registeredQuery(persistedOperations, payload.query)
-        ) {
+        if (!edge.mayRunAdHoc(args.contextValue.actor, payload.query)) {
           return [
             new GraphQLError("PARTNER keys may run only registered operations.", {
               extensions: { code: "FORBIDDEN" },

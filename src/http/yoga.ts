@@ -2,25 +2,25 @@
 // transport (HTTP, SSE, WebSocket) goes through this one instance.
 import { randomUUID } from "node:crypto";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
-import { secretFromAuthorization } from "../domain/api-key.ts";
-import { authenticate } from "../services/api-keys.ts";
+import type { IncomingMessage } from "node:http";
+import type { Actor } from "../domain/api-key.ts";
 import type { Runtime } from "../services/runtime.ts";
 import type { Context } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
-import { createMaskError, unauthenticated, useStableValidationCodes } from "./errors.ts";
+import { authorizationOf, clientAddress, type Edge } from "./edge.ts";
+import { createMaskError, useStableValidationCodes } from "./errors.ts";
 import { useSharedEventExecution } from "./shared-execution.ts";
-import {
-  armorPlugins,
-  persistedOperationsPlugins,
-  rateLimitPlugin,
-  type RateLimits,
-} from "./protections.ts";
+import { armorPlugins, persistedOperationsPlugins, rateLimitPlugin } from "./protections.ts";
 
 export interface ServerContext {
+  /** the Node request, present on HTTP requests and WebSocket operations */
+  req?: IncomingMessage;
   /** graphql-ws connection parameters, present on WebSocket operations */
   connectionParams?: Record<string, unknown>;
   /** the client's WebSocket, present on WebSocket operations */
   socket?: { close(code?: number, reason?: string): void };
+  /** who opened the WebSocket, present on WebSocket operations (authenticated at connection_init) */
+  actor?: Actor;
 }
 
 /** The close code and reason a WebSocket gets when one of its subscriptions overflows. */
@@ -31,26 +31,31 @@ export const SLOW_CONSUMER_CLOSE = {
 
 export type OptgraphYoga = YogaServerInstance<ServerContext, Context>;
 
-export function authorizationOf(
-  request: Request | undefined,
-  connectionParams: Record<string, unknown> | undefined,
-) {
-  const fromParams = connectionParams?.authorization ?? connectionParams?.Authorization;
-  if (typeof fromParams === "string") return fromParams;
-  return request?.headers.get("authorization") ?? null;
-}
-
 export interface YogaDeps {
   logError: (error: unknown) => void;
-  rateLimits: RateLimits;
-  persistedOperations: Map<string, string> | null;
+  edge: Edge;
   metricsPlugin: Plugin;
 }
 
+/**
+ * Authenticates an HTTP request before its parameters are read: without a valid key nothing is
+ * parsed or validated, so an anonymous client learns nothing about the schema.
+ */
+function useEdgeAuthentication(edge: Edge, actors: WeakMap<Request, Actor>): Plugin<ServerContext> {
+  return {
+    onRequestParse: async ({ request, serverContext }) => {
+      const actor = await edge.authenticate(
+        authorizationOf(request, undefined),
+        clientAddress((serverContext as ServerContext).req),
+      );
+      actors.set(request, actor);
+    },
+  };
+}
+
 export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
-  const { logError } = deps;
-  const roleOf = async (secret: string) =>
-    (await authenticate(runtime.prisma, secret))?.role ?? null;
+  const { logError, edge } = deps;
+  const actors = new WeakMap<Request, Actor>();
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -62,27 +67,29 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
           headers: JSON.stringify({ Authorization: "Bearer <your API key>" }),
         }
       : false,
-    maskedErrors: { maskError: createMaskError(logError) },
+    maskedErrors: { maskError: createMaskError(logError, !runtime.config.exposeSchema) },
     plugins: [
+      useEdgeAuthentication(edge, actors),
       ...armorPlugins(runtime.config),
-      ...(deps.persistedOperations
-        ? persistedOperationsPlugins(deps.persistedOperations, roleOf)
+      ...(edge.persistedOperations
+        ? persistedOperationsPlugins(edge.persistedOperations, (request) => {
+            const actor = actors.get(request);
+            return actor !== undefined && edge.mayRunAdHoc(actor);
+          })
         : []),
-      useStableValidationCodes(),
-      rateLimitPlugin(deps.rateLimits) as Plugin,
+      useStableValidationCodes(!runtime.config.exposeSchema),
+      rateLimitPlugin(edge.rateLimits) as Plugin,
       deps.metricsPlugin,
       useSharedEventExecution(),
     ],
     logging: false,
-    context: async ({ request, connectionParams, socket }): Promise<Context> => {
-      const secret = secretFromAuthorization(authorizationOf(request, connectionParams));
-      if (!secret) {
-        throw unauthenticated("An API key is required: send `Authorization: Bearer <key>`.");
-      }
-      const actor = await authenticate(runtime.prisma, secret);
-      if (!actor) throw unauthenticated("The API key is unknown or revoked.");
+    context: async ({ request, connectionParams, socket, actor, req }): Promise<Context> => {
+      const caller =
+        actor ??
+        (request && actors.get(request)) ??
+        (await edge.authenticate(authorizationOf(request, connectionParams), clientAddress(req)));
       return {
-        actor,
+        actor: caller,
         runtime,
         requestId: request?.headers.get("x-request-id") ?? randomUUID(),
         onSlowConsumer: () => socket?.close(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason),
