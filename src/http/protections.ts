@@ -5,9 +5,14 @@
 import { readFileSync } from "node:fs";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
-import { Kind, type DocumentNode, type SelectionSetNode } from "graphql";
+import {
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type DocumentNode,
+  type GraphQLError,
+  type SelectionSetNode,
+} from "graphql";
 import { createGraphQLError, type Plugin } from "graphql-yoga";
 import type { Redis } from "ioredis";
 import {
@@ -22,6 +27,28 @@ import { rateLimited, type RateLimits } from "./edge.ts";
 import { graphQLErrorOf } from "./errors.ts";
 
 export const CSRF_HEADER = "x-graphql-yoga-csrf";
+
+/** The character limit of a query, the same over HTTP and WebSocket. */
+export function queryTooLong(config: Config, query: unknown): GraphQLError | null {
+  const { characters } = config.limits;
+  if (typeof query !== "string" || query.length <= characters) return null;
+  return createGraphQLError(
+    config.env !== "production"
+      ? `The query is longer than ${characters} characters.`
+      : "The query is too long.",
+    { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
+  );
+}
+
+/**
+ * Introspection refused by validation on every transport (Yoga's plugin marks HTTP requests
+ * only, so a WebSocket could still introspect).
+ */
+function useNoIntrospection(): Plugin {
+  return {
+    onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+  };
+}
 
 export function armorPlugins(config: Config): Plugin[] {
   const expose = config.env !== "production";
@@ -42,17 +69,11 @@ export function armorPlugins(config: Config): Plugin[] {
     }) as Plugin,
     {
       onParams: ({ params }) => {
-        if (typeof params.query === "string" && params.query.length > limits.characters) {
-          throw createGraphQLError(
-            expose
-              ? `The query is longer than ${limits.characters} characters.`
-              : "The query is too long.",
-            { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
-          );
-        }
+        const tooLong = queryTooLong(config, params.query);
+        if (tooLong) throw tooLong;
       },
     },
-    ...(config.exposeSchema ? [] : [useDisableIntrospection() as Plugin]),
+    ...(config.exposeSchema ? [] : [useNoIntrospection()]),
     useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }) as Plugin,
   ];
 }

@@ -1,18 +1,16 @@
-// The HTTP server: Yoga on /graphql (GET, POST, SSE), graphql-ws on the same path routed through
-// Yoga's envelop, health endpoints, and a graceful shutdown that lets in-flight work finish.
+// The HTTP server: Yoga on /graphql (GET, POST, SSE), graphql-ws on the same path
+// (src/http/websocket.ts), exports, the Twilio webhook, health endpoints, and a graceful shutdown
+// that lets in-flight work finish.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { GraphQLError } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
-import { WebSocketServer } from "ws";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
-import type { Actor } from "../domain/api-key.ts";
-import { DomainError } from "../domain/errors.ts";
 import { buildYoga, type OptgraphYoga } from "./yoga.ts";
-import { authorizationOf, clientAddress, readBody, refuseTooLarge, type Edge } from "./edge.ts";
+import { readBody, refuseTooLarge, type Edge } from "./edge.ts";
+import { LiveConnections } from "./live-connections.ts";
+import { serveWebSockets } from "./websocket.ts";
 import { ADMIN_PATH, serveAdmin } from "./admin.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
@@ -37,27 +35,7 @@ export interface ServerOptions {
   edge: Edge;
 }
 
-/** What a WebSocket connection carries from connection_init on. */
-interface WsExtra {
-  actor?: Actor;
-}
-
 const ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", TWILIO_SMS_PATH]);
-
-/** Browsers' WebSockets must come from an allowed origin; clients without an Origin are not browsers. */
-export function originAllowed(
-  origin: string | undefined,
-  host: string | undefined,
-  allowed: readonly string[],
-): boolean {
-  if (!origin) return true;
-  if (allowed.includes("*") || allowed.includes(origin)) return true;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
-}
 
 export async function startServer(
   runtime: Runtime,
@@ -65,9 +43,15 @@ export async function startServer(
   options: ServerOptions,
 ): Promise<OptgraphServer> {
   const { edge } = options;
+  const live = new LiveConnections(
+    runtime.prisma,
+    runtime.config.maxConnectionsPerKey,
+    options.logError,
+  );
   const yoga = buildYoga(runtime, {
     logError: options.logError,
     edge,
+    live,
     metricsPlugin: options.metrics.plugin,
   });
   const { limits } = runtime.config;
@@ -149,65 +133,13 @@ export async function startServer(
   server.headersTimeout = runtime.config.keepAliveTimeoutMs + 5000;
   server.requestTimeout = Math.max(server.requestTimeout, server.headersTimeout + 1000);
 
-  const wsServer = new WebSocketServer({
-    server,
-    path: yoga.graphqlEndpoint,
-    maxPayload: limits.bodyBytes,
-    verifyClient: (info: { origin: string; req: IncomingMessage }) =>
-      originAllowed(info.origin, info.req.headers.host, runtime.config.allowedOrigins),
+  const webSockets = serveWebSockets(server, {
+    runtime,
+    yoga,
+    edge,
+    live,
+    logError: options.logError,
   });
-  const disposeWs = useServer(
-    {
-      connectionInitWaitTimeout: 3000,
-      // A connection is accepted only with a valid key in connectionParams (else 4403 Forbidden;
-      // 4429 when its address failed too often lately).
-      onConnect: async (ctx) => {
-        try {
-          const actor = await edge.authenticate(
-            authorizationOf(undefined, ctx.connectionParams),
-            clientAddress(ctx.extra.request),
-          );
-          (ctx.extra as WsExtra).actor = actor;
-          return true;
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
-          if (error.code === "RATE_LIMITED") ctx.extra.socket.close(4429, error.message);
-          return false;
-        }
-      },
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          connectionParams: ctx.connectionParams,
-          actor: (ctx.extra as WsExtra).actor,
-        });
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        if (!edge.mayRunAdHoc(args.contextValue.actor, payload.query)) {
-          return [
-            new GraphQLError("PARTNER keys may run only registered operations.", {
-              extensions: { code: "FORBIDDEN" },
-            }),
-          ];
-        }
-        return args;
-      },
-    },
-    wsServer,
-  );
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -225,12 +157,11 @@ export async function startServer(
     (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      for (const socket of wsServer.clients) socket.close(1001, "Server shutting down");
-      await disposeWs.dispose();
+      live.close();
+      await webSockets.close();
       const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs);
       await stopped;
       clearTimeout(grace);
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       await yoga.dispose();
     })());
 

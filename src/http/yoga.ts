@@ -10,6 +10,7 @@ import { schema } from "../schema/index.ts";
 import { authorizationOf, clientAddress, type Edge } from "./edge.ts";
 import { createMaskError, useStableValidationCodes } from "./errors.ts";
 import { useSharedEventExecution } from "./shared-execution.ts";
+import { useLiveConnections, type LiveConnections } from "./live-connections.ts";
 import { armorPlugins, persistedOperationsPlugins, rateLimitPlugin } from "./protections.ts";
 
 export interface ServerContext {
@@ -34,6 +35,7 @@ export type OptgraphYoga = YogaServerInstance<ServerContext, Context>;
 export interface YogaDeps {
   logError: (error: unknown) => void;
   edge: Edge;
+  live: LiveConnections;
   metricsPlugin: Plugin;
 }
 
@@ -81,6 +83,7 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
       rateLimitPlugin(edge.rateLimits) as Plugin,
       deps.metricsPlugin,
       useSharedEventExecution(),
+      useLiveConnections(deps.live) as Plugin,
     ],
     logging: false,
     context: async ({ request, connectionParams, socket, actor, req }): Promise<Context> => {
