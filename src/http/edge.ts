@@ -3,7 +3,7 @@
 // answers in HTTP, the PARTNER persisted-operations rule, and reading a body within its limit.
 // A new route copies the pattern of src/http/exports.ts: `edge.authenticate`, then
 // `edge.rateLimits.consume`, then `answerOf(error)` for whatever it raises.
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Redis } from "ioredis";
 import {
@@ -156,6 +156,23 @@ export function createEdge(options: EdgeOptions): Edge {
       return query !== undefined && registeredQuery(persistedOperations, query);
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request ids
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** seven or more digits, separated or not: a phone number, or part of one */
+const DIGIT_RUN = /\d(?:[._-]?\d){6,}/;
+
+/**
+ * The request id to log and echo: the client's `x-request-id` when it is a plain id, else a new
+ * one. An id shaped like an API key or holding a phone number is never taken: it would be logged.
+ */
+export function requestIdOf(header: string | string[] | undefined): string {
+  const id = Array.isArray(header) ? header[0] : header;
+  if (id && REQUEST_ID.test(id) && !/^og_/i.test(id) && !DIGIT_RUN.test(id)) return id;
+  return randomUUID();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,14 +1,13 @@
 // The HTTP server: Yoga on /graphql (GET, POST, SSE), graphql-ws on the same path
 // (src/http/websocket.ts), exports, the Twilio webhook, health endpoints, and a graceful shutdown
 // that lets in-flight work finish.
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
 import { buildYoga, type OptgraphYoga } from "./yoga.ts";
-import { readBody, refuseTooLarge, type Edge } from "./edge.ts";
+import { readBody, refuseTooLarge, requestIdOf, type Edge } from "./edge.ts";
 import { LiveConnections } from "./live-connections.ts";
 import { serveWebSockets } from "./websocket.ts";
 import { ADMIN_PATH, serveAdmin } from "./admin.ts";
@@ -59,8 +58,7 @@ export async function startServer(
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     const started = process.hrtime.bigint();
-    const requestId =
-      (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) || randomUUID();
+    const requestId = requestIdOf(req.headers["x-request-id"]);
     req.headers["x-request-id"] = requestId;
     res.setHeader("x-request-id", requestId);
     res.on("finish", () => {
