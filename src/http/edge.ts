@@ -159,6 +159,25 @@ export function createEdge(options: EdgeOptions): Edge {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Cross-origin reads (CORS)
+
+/**
+ * Which browser origins may read answers cross-origin: those in OPTGRAPH_ALLOWED_ORIGINS ("*" for
+ * any), as for WebSockets; with none listed, none in production and any elsewhere (GraphiQL and
+ * tools on other ports). Never with credentials: keys travel in a header, not in cookies.
+ */
+export function corsPolicy(config: Config) {
+  const allowed = config.allowedOrigins;
+  return (request: Request) => {
+    const origin = request.headers.get("origin");
+    if (!origin) return false;
+    const listed = allowed.includes("*") || allowed.includes(origin);
+    if (!listed && (allowed.length > 0 || config.env === "production")) return false;
+    return { origin: [origin], credentials: false };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Request ids
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;

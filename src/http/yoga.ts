@@ -7,7 +7,7 @@ import type { Actor } from "../domain/api-key.ts";
 import type { Runtime } from "../services/runtime.ts";
 import type { Context } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
-import { authorizationOf, clientAddress, type Edge } from "./edge.ts";
+import { authorizationOf, clientAddress, corsPolicy, type Edge } from "./edge.ts";
 import { createMaskError, useStableValidationCodes } from "./errors.ts";
 import { useSharedEventExecution } from "./shared-execution.ts";
 import { useLiveConnections, type LiveConnections } from "./live-connections.ts";
@@ -62,6 +62,7 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
+    cors: corsPolicy(runtime.config) as never,
     graphiql: runtime.config.exposeSchema
       ? {
           title: "optgraph",

@@ -274,3 +274,58 @@ describe("schema exposure in production", () => {
     }
   });
 });
+
+describe("CORS", () => {
+  let listed: App;
+  let unlisted: App;
+  beforeAll(async () => {
+    [listed, unlisted] = await Promise.all([
+      ownApp({ NODE_ENV: "production", OPTGRAPH_ALLOWED_ORIGINS: "https://admin.example" }),
+      ownApp({ NODE_ENV: "production" }),
+    ]);
+  });
+  afterAll(() => Promise.all([listed?.stop(), unlisted?.stop()]));
+
+  const corsOf = async (app: App, origin: string, method: "POST" | "OPTIONS") => {
+    const response = await fetch(`http://127.0.0.1:${app.server.port}/graphql`, {
+      method,
+      headers: {
+        origin,
+        ...(method === "OPTIONS"
+          ? {
+              "access-control-request-method": "POST",
+              "access-control-request-headers": "authorization, content-type",
+            }
+          : { "content-type": "application/json", authorization: `Bearer ${PLATFORM_KEY}` }),
+      },
+      body: method === "POST" ? JSON.stringify({ query: "{ viewer { role } }" }) : undefined,
+    });
+    await response.arrayBuffer();
+    return {
+      origin: response.headers.get("access-control-allow-origin"),
+      credentials: response.headers.get("access-control-allow-credentials"),
+    };
+  };
+
+  it("lets only a listed origin read answers, never with credentials", async () => {
+    for (const method of ["POST", "OPTIONS"] as const) {
+      expect(await corsOf(listed, "https://admin.example", method)).toEqual({
+        origin: "https://admin.example",
+        credentials: null,
+      });
+      expect(await corsOf(listed, "https://evil.example", method)).toEqual({
+        origin: null,
+        credentials: null,
+      });
+    }
+  });
+
+  it("denies every other origin by default in production", async () => {
+    for (const method of ["POST", "OPTIONS"] as const) {
+      expect(await corsOf(unlisted, "https://evil.example", method)).toEqual({
+        origin: null,
+        credentials: null,
+      });
+    }
+  });
+});
