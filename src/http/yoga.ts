@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import type { IncomingMessage } from "node:http";
 import type { Actor } from "../domain/api-key.ts";
+import { DomainError } from "../domain/errors.ts";
 import type { Runtime } from "../services/runtime.ts";
 import type { Context } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
@@ -87,11 +88,10 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
       useLiveConnections(deps.live) as Plugin,
     ],
     logging: false,
-    context: async ({ request, connectionParams, socket, actor, req }): Promise<Context> => {
-      const caller =
-        actor ??
-        (request && actors.get(request)) ??
-        (await edge.authenticate(authorizationOf(request, connectionParams), clientAddress(req)));
+    context: ({ request, socket, actor }): Context => {
+      // authenticated already: an HTTP request before it was parsed, a WebSocket at connection_init
+      const caller = actor ?? (request && actors.get(request));
+      if (!caller) throw new DomainError("UNAUTHENTICATED", "An API key is required.");
       return {
         actor: caller,
         runtime,
