@@ -132,24 +132,20 @@ export function createEdge(options: EdgeOptions): Edge {
       }
       const known = cachedActor(secret);
       if (known) return known;
-      // Each lookup counts first, and a key that works gives its point back: parallel guesses
-      // are bounded as well as sequential ones.
-      if (failures) {
-        try {
-          await failures.consume(address);
-        } catch (rejection) {
-          if (rejection instanceof Error) throw rejection;
-          const retryAfterMs = (rejection as { msBeforeNext?: number }).msBeforeNext ?? 60_000;
-          throw rateLimited(
-            `Too many failed authentications from this address; retry in ${Math.ceil(retryAfterMs / 1000)} s.`,
-            retryAfterMs,
-          );
-        }
+      // Only unknown and revoked keys count: a database that fails or is slow must not lock
+      // out the clients it answers once it is back.
+      // a throttle that cannot be read lets the request through rather than failing it
+      const failed = await failures?.get(address).catch(() => null);
+      if (failed && failed.consumedPoints >= config.authFailuresPerMinute) {
+        throw rateLimited(
+          `Too many failed authentications from this address; retry in ${Math.ceil(failed.msBeforeNext / 1000)} s.`,
+          failed.msBeforeNext,
+        );
       }
       const actor = await authenticate(prisma, secret);
-      if (!actor) throw new DomainError("UNAUTHENTICATED", "The API key is unknown or revoked.");
-      await failures?.reward(address, 1).catch(() => undefined);
-      return actor;
+      if (actor) return actor;
+      await failures?.penalty(address, 1).catch(() => undefined);
+      throw new DomainError("UNAUTHENTICATED", "The API key is unknown or revoked.");
     },
     mayRunAdHoc(actor, query) {
       if (!persistedOperations || actor.role !== "PARTNER") return true;

@@ -101,6 +101,8 @@ export async function startServer(
     }
     if (path === yoga.graphqlEndpoint && req.method !== "GET" && req.method !== "HEAD") {
       void serveGraphQLWithBody(req, res).catch((error) => {
+        // a client that went away in the middle of its body is not an error of ours
+        if (req.destroyed) return void res.destroy();
         options.logError(error);
         if (!res.headersSent) res.writeHead(500).end();
       });
