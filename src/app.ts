@@ -4,6 +4,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/client.ts";
 import { Redis } from "ioredis";
+import { createEdge } from "./http/edge.ts";
 import { createLogger, errorFields } from "./http/logging.ts";
 import { createMetrics } from "./http/metrics.ts";
 import { createRateLimits, loadPersistedOperations } from "./http/protections.ts";
@@ -72,8 +73,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       logger,
       logError,
       metrics: createMetrics(runtime, db),
-      rateLimits: createRateLimits(config, redis),
-      persistedOperations,
+      edge: createEdge({
+        config,
+        prisma: db.prisma,
+        redis,
+        rateLimits: createRateLimits(config, redis),
+        persistedOperations,
+      }),
     });
     const expiry = startExpirySweeper(runtime, logError);
     let stopping: Promise<void> | undefined;

@@ -37,8 +37,19 @@ export interface Config {
   limits: QueryLimits;
   /** operations per second per API key, by role (0: unlimited) */
   rateLimits: Record<"ADMIN" | "OPERATOR" | "PARTNER" | "VIEWER", number>;
-  /** browser origins allowed to open WebSockets ("*" for any); same-host and origin-less always are */
+  /**
+   * browser origins allowed to open WebSockets and to read cross-origin HTTP answers (CORS; "*" for
+   * any); same-host and origin-less always are
+   */
   allowedOrigins: readonly string[];
+  /** failed API key lookups per client address and minute before it gets 429 (0: unlimited) */
+  authFailuresPerMinute: number;
+  /** WebSocket connections and SSE streams one API key may hold open at once, per instance */
+  maxConnectionsPerKey: number;
+  /** subscriptions one WebSocket connection may hold at once */
+  maxSubscriptionsPerConnection: number;
+  /** how long an idle keep-alive HTTP connection stays open (longer than any client's) */
+  keepAliveTimeoutMs: number;
   /** a JSON manifest {id: document}: when set, PARTNER keys may run only these operations */
   persistedOperationsFile: string | undefined;
   logLevel: string;
@@ -162,6 +173,16 @@ export function loadConfig(env: Env = process.env): Config {
       .split(",")
       .map((origin) => origin.trim())
       .filter(Boolean),
+    authFailuresPerMinute: intVar(env, "OPTGRAPH_AUTH_FAILURES_PER_MINUTE", 60, 0, 1_000_000),
+    maxConnectionsPerKey: intVar(env, "OPTGRAPH_MAX_CONNECTIONS_PER_KEY", 50, 1, 1_000_000),
+    maxSubscriptionsPerConnection: intVar(
+      env,
+      "OPTGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+      100,
+      1,
+      1_000_000,
+    ),
+    keepAliveTimeoutMs: intVar(env, "OPTGRAPH_KEEP_ALIVE_TIMEOUT_MS", 65_000, 1000, 600_000),
     persistedOperationsFile: env.OPTGRAPH_PERSISTED_OPERATIONS || undefined,
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
   };

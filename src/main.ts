@@ -11,10 +11,11 @@ async function main() {
   const where =
     config.database.kind === "pglite" ? `PGlite in ${config.database.dataDir}` : "PostgreSQL";
   if (app.bootstrap.generatedSecret) {
-    console.log(
+    // Standard error, never standard output: the JSON logs go there and are collected.
+    console.error(
       "Created the default organization. Its ADMIN (platform) key, shown only this once:",
     );
-    console.log(`  ${app.bootstrap.generatedSecret}`);
+    console.error(`  ${app.bootstrap.generatedSecret}`);
   } else if (app.bootstrap.created) {
     console.log("Created the default organization with the ADMIN key from OPTGRAPH_ADMIN_KEY.");
   }

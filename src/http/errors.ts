@@ -7,6 +7,7 @@ import type { Plugin } from "graphql-yoga";
 import { isDatabaseUnavailable } from "../db/client.ts";
 import { DomainError } from "../domain/errors.ts";
 import { LedgerBusyError } from "../services/ledger-gate.ts";
+import { answerOf } from "./edge.ts";
 
 const PUBLIC_CODES = new Set([
   "BAD_USER_INPUT",
@@ -18,7 +19,26 @@ const PUBLIC_CODES = new Set([
   "INTERNAL_SERVER_ERROR",
 ]);
 
-const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429 };
+/** Codes that change the HTTP status of a GraphQL response (the others answer 200 with errors). */
+const TRANSPORT_CODES = new Set(["UNAUTHENTICATED", "RATE_LIMITED"]);
+
+function publicExtensions(error: DomainError): Record<string, unknown> {
+  return {
+    code: error.code,
+    ...(error.field ? { field: error.field } : {}),
+    ...(error.details ?? {}),
+    ...(TRANSPORT_CODES.has(error.code) ? { http: answerOf(error) } : {}),
+  };
+}
+
+/** A rule's error as the GraphQL error clients see, for a plugin that answers by itself. */
+export function graphQLErrorOf(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  if (error instanceof DomainError) {
+    return new GraphQLError(error.message, { extensions: publicExtensions(error) });
+  }
+  throw error;
+}
 
 /** The first error in the chain that is not a GraphQLError wrapper: a rule's, or an unexpected one. */
 function rootCause(error: unknown): unknown {
@@ -41,11 +61,19 @@ function withCode(
   });
 }
 
-/** A request error with its code mapped onto the public set (anything else is BAD_USER_INPUT). */
-export function withPublicCode(error: GraphQLError): GraphQLError {
+/** GraphQL's hints at names the schema has: "Did you mean "viewer"?", "… the enum value "ADMIN"?" */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/**
+ * A request error with its code mapped onto the public set (anything else is BAD_USER_INPUT), and
+ * without suggestions when the schema is hidden: a field's, an argument's or an enum value's, in
+ * a document or in variables alike.
+ */
+export function withPublicCode(error: GraphQLError, hideSchema: boolean): GraphQLError {
   const code = error.extensions.code;
   // graphql-armor reports its limits as syntax errors; they are not.
-  const message = error.message.replace(/^Syntax Error: (?=.*\blimit\b)/i, "");
+  let message = error.message.replace(/^Syntax Error: (?=.*\blimit\b)/i, "");
+  if (hideSchema) message = message.replace(SUGGESTION, "");
   return withCode(error, message, {
     ...error.extensions,
     code: typeof code === "string" && PUBLIC_CODES.has(code) ? code : "BAD_USER_INPUT",
@@ -54,18 +82,12 @@ export function withPublicCode(error: GraphQLError): GraphQLError {
 
 export type ErrorLogger = (error: unknown) => void;
 
-export function createMaskError(logUnexpected: ErrorLogger) {
+export function createMaskError(logUnexpected: ErrorLogger, hideSchema: boolean) {
   return (error: unknown, message: string): Error => {
     const cause = rootCause(error);
     const graphQLError = error instanceof GraphQLError ? error : new GraphQLError(message);
     if (cause instanceof DomainError) {
-      const status = HTTP_STATUS[cause.code];
-      return withCode(graphQLError, cause.message, {
-        code: cause.code,
-        ...(cause.field ? { field: cause.field } : {}),
-        ...(cause.details ?? {}),
-        ...(status ? { http: { status } } : {}),
-      });
+      return withCode(graphQLError, cause.message, publicExtensions(cause));
     }
     if (cause instanceof ForbiddenError) {
       return withCode(graphQLError, "This API key's role may not do that.", { code: "FORBIDDEN" });
@@ -73,7 +95,7 @@ export function createMaskError(logUnexpected: ErrorLogger) {
     if (cause instanceof GraphQLError) {
       // Raised by GraphQL itself or by Yoga for a malformed request: safe to show. The outermost
       // message says where (`Variable "$input" got invalid value … at "input.kind"`).
-      return withPublicCode(graphQLError);
+      return withPublicCode(graphQLError, hideSchema);
     }
     logUnexpected(cause);
     if (cause instanceof LedgerBusyError || isDatabaseUnavailable(cause)) {
@@ -89,22 +111,13 @@ export function createMaskError(logUnexpected: ErrorLogger) {
   };
 }
 
-export function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: {
-      code: "UNAUTHENTICATED",
-      http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } },
-    },
-  });
-}
-
 /** Validation failures carry the public BAD_USER_INPUT code too (Yoga does not mask them). */
-export function useStableValidationCodes(): Plugin {
+export function useStableValidationCodes(hideSchema: boolean): Plugin {
   return {
     onValidate:
       () =>
       ({ result, setResult }) => {
-        if (result.length > 0) setResult(result.map((error) => withPublicCode(error)));
+        if (result.length > 0) setResult(result.map((error) => withPublicCode(error, hideSchema)));
       },
   };
 }

@@ -3,18 +3,19 @@
 // - /exports/audience.csv?campaignId=<global id>&at=<ISO 8601>: the campaign's audience that
 //   canSend allows at `at` (default now), streamed as CSV page by page, so memory stays flat.
 // - /exports/subscribers/<global id>/evidence.json: the subscriber's complete evidence file.
+// Each request counts against its key's rate limit like one GraphQL operation.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { stringify } from "csv-stringify";
-import { secretFromAuthorization, type Actor } from "../domain/api-key.ts";
+import type { Actor } from "../domain/api-key.ts";
 import { DomainError } from "../domain/errors.ts";
-import { authenticate } from "../services/api-keys.ts";
 import { audiencePage } from "../services/audience.ts";
 import { subscriberEvidence } from "../services/evidence.ts";
 import type { Runtime } from "../services/runtime.ts";
 import { rowIdOrNull } from "../schema/ids.ts";
+import { answerOf, clientAddress, type Edge } from "./edge.ts";
 
 const AUDIENCE_PATH = "/exports/audience.csv";
 const EVIDENCE_PATH = /^\/exports\/subscribers\/([^/]+)\/evidence\.json$/;
@@ -28,31 +29,24 @@ export const AUDIENCE_COLUMNS = [
   "consent_updated_at",
 ] as const;
 
-function sendError(res: ServerResponse, status: number, code: string, message: string) {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+) {
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "cache-control": "no-store",
-    ...(status === 401 ? { "www-authenticate": "Bearer" } : {}),
+    ...headers,
   });
   res.end(JSON.stringify({ error: { code, message } }));
 }
 
-const HTTP_STATUS: Record<string, number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  RATE_LIMITED: 429,
-};
-
 function sendDomainError(res: ServerResponse, error: DomainError) {
-  sendError(res, HTTP_STATUS[error.code] ?? 400, error.code, error.message);
-}
-
-async function actorOf(req: IncomingMessage, runtime: Runtime): Promise<Actor | null> {
-  const secret = secretFromAuthorization(req.headers.authorization);
-  return secret ? authenticate(runtime.prisma, secret) : null;
+  const { status, headers } = answerOf(error);
+  sendError(res, status, error.code, error.message, headers);
 }
 
 async function exportAudience(res: ServerResponse, runtime: Runtime, actor: Actor, url: URL) {
@@ -123,6 +117,7 @@ export async function handleExport(
   req: IncomingMessage,
   res: ServerResponse,
   runtime: Runtime,
+  edge: Edge,
   logError: (error: unknown) => void,
 ) {
   try {
@@ -130,15 +125,9 @@ export async function handleExport(
       res.setHeader("allow", "GET");
       return sendError(res, 405, "BAD_USER_INPUT", "Exports are read with GET.");
     }
-    const actor = await actorOf(req, runtime);
-    if (!actor) {
-      return sendError(
-        res,
-        401,
-        "UNAUTHENTICATED",
-        "An API key is required: send `Authorization: Bearer <key>`.",
-      );
-    }
+    const actor = await edge.authenticate(req.headers.authorization, clientAddress(req));
+    // an export is one operation against the key's rate limit, as a GraphQL root field is
+    await edge.rateLimits.consume(actor, 1);
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === AUDIENCE_PATH) return await exportAudience(res, runtime, actor, url);
     const evidence = EVIDENCE_PATH.exec(url.pathname);

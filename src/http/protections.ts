@@ -3,12 +3,16 @@
 // the schema is not exposed, CSRF prevention, persisted-only operations for PARTNER keys, and a
 // per-key rate limit that counts root fields (aliases included).
 import { readFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
-import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from "graphql";
+import {
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type DocumentNode,
+  type GraphQLError,
+  type SelectionSetNode,
+} from "graphql";
 import { createGraphQLError, type Plugin } from "graphql-yoga";
 import type { Redis } from "ioredis";
 import {
@@ -17,10 +21,34 @@ import {
   type RateLimiterAbstract,
 } from "rate-limiter-flexible";
 import type { Config } from "../config.ts";
-import { secretFromAuthorization, type Actor, type Role } from "../domain/api-key.ts";
+import type { Role } from "../domain/api-key.ts";
 import type { Context } from "../schema/context.ts";
+import { rateLimited, type RateLimits } from "./edge.ts";
+import { graphQLErrorOf } from "./errors.ts";
 
 export const CSRF_HEADER = "x-graphql-yoga-csrf";
+
+/** The character limit of a query, the same over HTTP and WebSocket. */
+export function queryTooLong(config: Config, query: unknown): GraphQLError | null {
+  const { characters } = config.limits;
+  if (typeof query !== "string" || query.length <= characters) return null;
+  return createGraphQLError(
+    config.env !== "production"
+      ? `The query is longer than ${characters} characters.`
+      : "The query is too long.",
+    { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
+  );
+}
+
+/**
+ * Introspection refused by validation on every transport (Yoga's plugin marks HTTP requests
+ * only, so a WebSocket could still introspect).
+ */
+function useNoIntrospection(): Plugin {
+  return {
+    onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+  };
+}
 
 export function armorPlugins(config: Config): Plugin[] {
   const expose = config.env !== "production";
@@ -41,17 +69,11 @@ export function armorPlugins(config: Config): Plugin[] {
     }) as Plugin,
     {
       onParams: ({ params }) => {
-        if (typeof params.query === "string" && params.query.length > limits.characters) {
-          throw createGraphQLError(
-            expose
-              ? `The query is longer than ${limits.characters} characters.`
-              : "The query is too long.",
-            { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
-          );
-        }
+        const tooLong = queryTooLong(config, params.query);
+        if (tooLong) throw tooLong;
       },
     },
-    ...(config.exposeSchema ? [] : [useDisableIntrospection() as Plugin]),
+    ...(config.exposeSchema ? [] : [useNoIntrospection()]),
     useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }) as Plugin,
   ];
 }
@@ -62,27 +84,13 @@ export function loadPersistedOperations(file: string): Map<string, string> {
   return new Map(Object.entries(manifest));
 }
 
-export const documentHash = (query: string) => createHash("sha256").update(query).digest("hex");
-
-const registeredHashes = new WeakMap<Map<string, string>, Set<string>>();
-
-/** Whether a document is one of the manifest's, sent as it is. */
-export function registeredQuery(manifest: Map<string, string>, query: string): boolean {
-  let hashes = registeredHashes.get(manifest);
-  if (!hashes) {
-    hashes = new Set([...manifest.values()].map(documentHash));
-    registeredHashes.set(manifest, hashes);
-  }
-  return hashes.has(documentHash(query));
-}
-
 /**
  * With a manifest, PARTNER keys may run only registered operations (by id, or by sending a
- * registered document as it is); every other role keeps ad-hoc queries.
+ * registered document as it is); every other role keeps ad-hoc queries (the rule: Edge.mayRunAdHoc).
  */
 export function persistedOperationsPlugins(
   manifest: Map<string, string>,
-  roleOf: (secret: string) => Promise<Role | null>,
+  mayRunAdHoc: (request: Request) => boolean,
 ): Plugin[] {
   const idOfDocument = new Map([...manifest].map(([id, document]) => [document, id]));
   return [
@@ -101,10 +109,7 @@ export function persistedOperationsPlugins(
     },
     usePersistedOperations({
       getPersistedOperation: (id) => manifest.get(id) ?? null,
-      allowArbitraryOperations: async (request) => {
-        const secret = secretFromAuthorization(request.headers.get("authorization"));
-        return (secret ? await roleOf(secret) : null) !== "PARTNER";
-      },
+      allowArbitraryOperations: mayRunAdHoc,
       customErrors: {
         notFound: {
           message: "PersistedQueryNotFound",
@@ -148,11 +153,6 @@ export function rootFieldCount(document: DocumentNode, operationName?: string | 
   return Math.max(1, count(operation.selectionSet, new Set()));
 }
 
-export interface RateLimits {
-  /** resolves when the actor may run `operations` more; throws a RATE_LIMITED GraphQLError when not */
-  consume(actor: Actor, operations: number): Promise<void>;
-}
-
 export function createRateLimits(config: Config, redis: Redis | null): RateLimits {
   const limiters = new Map<Role, RateLimiterAbstract>();
   for (const [role, perSecond] of Object.entries(config.rateLimits) as [Role, number][]) {
@@ -178,18 +178,9 @@ export function createRateLimits(config: Config, redis: Redis | null): RateLimit
       } catch (rejection) {
         if (rejection instanceof Error) throw rejection;
         const retryAfterMs = (rejection as { msBeforeNext?: number }).msBeforeNext ?? 1000;
-        throw new GraphQLError(
+        throw rateLimited(
           `Rate limit of ${config.rateLimits[actor.role]} operations per second for ${actor.role} keys exceeded; retry in ${retryAfterMs} ms.`,
-          {
-            extensions: {
-              code: "RATE_LIMITED",
-              retryAfterMs,
-              http: {
-                status: 429,
-                headers: { "retry-after": String(Math.ceil(retryAfterMs / 1000)) },
-              },
-            },
-          },
+          retryAfterMs,
         );
       }
     },
@@ -213,14 +204,14 @@ export function rateLimitPlugin(limits: RateLimits): Plugin<Context> {
       try {
         await check(args);
       } catch (error) {
-        setResultAndStopExecution({ errors: [error as GraphQLError] });
+        setResultAndStopExecution({ errors: [graphQLErrorOf(error)] });
       }
     },
     onSubscribe: async ({ args, setResultAndStopExecution }) => {
       try {
         await check(args);
       } catch (error) {
-        setResultAndStopExecution({ errors: [error as GraphQLError] });
+        setResultAndStopExecution({ errors: [graphQLErrorOf(error)] });
       }
     },
   };

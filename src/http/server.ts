@@ -1,21 +1,18 @@
-// The HTTP server: Yoga on /graphql (GET, POST, SSE), graphql-ws on the same path routed through
-// Yoga's envelop, health endpoints, and a graceful shutdown that lets in-flight work finish.
-import { randomUUID } from "node:crypto";
+// The HTTP server: Yoga on /graphql (GET, POST, SSE), graphql-ws on the same path
+// (src/http/websocket.ts), exports, the Twilio webhook, health endpoints, and a graceful shutdown
+// that lets in-flight work finish.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { GraphQLError } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
-import { WebSocketServer } from "ws";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
-import { secretFromAuthorization } from "../domain/api-key.ts";
-import { authenticate } from "../services/api-keys.ts";
-import { authorizationOf, buildYoga, type OptgraphYoga } from "./yoga.ts";
+import { buildYoga, type OptgraphYoga } from "./yoga.ts";
+import { readBody, refuseTooLarge, requestIdOf, type Edge } from "./edge.ts";
+import { LiveConnections } from "./live-connections.ts";
+import { serveWebSockets } from "./websocket.ts";
 import { ADMIN_PATH, serveAdmin } from "./admin.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
-import { registeredQuery, type RateLimits } from "./protections.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
 import { handleExport } from "./exports.ts";
 
@@ -34,37 +31,26 @@ export interface ServerOptions {
   logger: Logger;
   logError: (error: unknown) => void;
   metrics: Metrics;
-  rateLimits: RateLimits;
-  /** registered operations, when PARTNER keys are limited to them */
-  persistedOperations: Map<string, string> | null;
+  edge: Edge;
 }
 
 const ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", TWILIO_SMS_PATH]);
-
-/** Browsers' WebSockets must come from an allowed origin; clients without an Origin are not browsers. */
-export function originAllowed(
-  origin: string | undefined,
-  host: string | undefined,
-  allowed: readonly string[],
-): boolean {
-  if (!origin) return true;
-  if (allowed.includes("*") || allowed.includes(origin)) return true;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
-}
 
 export async function startServer(
   runtime: Runtime,
   db: Database,
   options: ServerOptions,
 ): Promise<OptgraphServer> {
+  const { edge } = options;
+  const live = new LiveConnections(
+    runtime.prisma,
+    runtime.config.maxConnectionsPerKey,
+    options.logError,
+  );
   const yoga = buildYoga(runtime, {
     logError: options.logError,
-    rateLimits: options.rateLimits,
-    persistedOperations: options.persistedOperations,
+    edge,
+    live,
     metricsPlugin: options.metrics.plugin,
   });
   const { limits } = runtime.config;
@@ -72,8 +58,7 @@ export async function startServer(
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     const started = process.hrtime.bigint();
-    const requestId =
-      (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) || randomUUID();
+    const requestId = requestIdOf(req.headers["x-request-id"]);
     req.headers["x-request-id"] = requestId;
     res.setHeader("x-request-id", requestId);
     res.on("finish", () => {
@@ -104,7 +89,9 @@ export async function startServer(
       });
       return;
     }
-    if (path.startsWith("/exports/")) return void handleExport(req, res, runtime, options.logError);
+    if (path.startsWith("/exports/")) {
+      return void handleExport(req, res, runtime, edge, options.logError);
+    }
     if (path === ADMIN_PATH || path.startsWith(`${ADMIN_PATH}/`)) {
       return void serveAdmin(req, res, path, options.logError);
     }
@@ -112,76 +99,47 @@ export async function startServer(
       res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
       return;
     }
-    if (
-      path === yoga.graphqlEndpoint &&
-      Number(req.headers["content-length"] ?? 0) > limits.bodyBytes
-    ) {
-      res.writeHead(413, { "content-type": "application/json", connection: "close" });
-      res.end(
-        JSON.stringify({
-          errors: [
-            { message: "The request body is too large.", extensions: { code: "BAD_USER_INPUT" } },
-          ],
-        }),
-      );
-      req.destroy();
+    if (path === yoga.graphqlEndpoint && req.method !== "GET" && req.method !== "HEAD") {
+      void serveGraphQLWithBody(req, res).catch((error) => {
+        // a client that went away in the middle of its body is not an error of ours
+        if (req.destroyed) return void res.destroy();
+        options.logError(error);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
       return;
     }
     return yoga(req, res);
   });
 
-  const wsServer = new WebSocketServer({
-    server,
-    path: yoga.graphqlEndpoint,
-    maxPayload: limits.bodyBytes,
-    verifyClient: (info: { origin: string; req: IncomingMessage }) =>
-      originAllowed(info.origin, info.req.headers.host, runtime.config.allowedOrigins),
+  /** Yoga gets the body once it is read whole and within the limit (a chunked one included). */
+  async function serveGraphQLWithBody(req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req, limits.bodyBytes);
+    if (body === null) {
+      const error = {
+        message: "The request body is too large.",
+        extensions: { code: "BAD_USER_INPUT" },
+      };
+      return refuseTooLarge(req, res, JSON.stringify({ errors: [error] }), "application/json");
+    }
+    // whatwg-node takes an already read body from `req.body` (as behind body-parsing frameworks)
+    if (body.length > 0) (req as IncomingMessage & { body?: Buffer }).body = body;
+    await yoga(req, res);
+  }
+
+  // A client reuses an idle keep-alive connection until its own timeout (undici: 4 s); a server
+  // that closes it first races the client's next request on it (ECONNRESET). So the server waits
+  // longer than any client, and headers may take a little longer still.
+  server.keepAliveTimeout = runtime.config.keepAliveTimeoutMs;
+  server.headersTimeout = runtime.config.keepAliveTimeoutMs + 5000;
+  server.requestTimeout = Math.max(server.requestTimeout, server.headersTimeout + 1000);
+
+  const webSockets = serveWebSockets(server, {
+    runtime,
+    yoga,
+    edge,
+    live,
+    logError: options.logError,
   });
-  const disposeWs = useServer(
-    {
-      connectionInitWaitTimeout: 3000,
-      // A connection is accepted only with a valid key in connectionParams (else 4403 Forbidden).
-      onConnect: async (ctx) => {
-        const secret = secretFromAuthorization(authorizationOf(undefined, ctx.connectionParams));
-        return secret ? (await authenticate(runtime.prisma, secret)) !== null : false;
-      },
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          connectionParams: ctx.connectionParams,
-        });
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        const { persistedOperations } = options;
-        if (
-          persistedOperations &&
-          args.contextValue.actor.role === "PARTNER" &&
-          !registeredQuery(persistedOperations, payload.query)
-        ) {
-          return [
-            new GraphQLError("PARTNER keys may run only registered operations.", {
-              extensions: { code: "FORBIDDEN" },
-            }),
-          ];
-        }
-        return args;
-      },
-    },
-    wsServer,
-  );
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -199,12 +157,11 @@ export async function startServer(
     (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      for (const socket of wsServer.clients) socket.close(1001, "Server shutting down");
-      await disposeWs.dispose();
+      live.close();
+      await webSockets.close();
       const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs);
       await stopped;
       clearTimeout(grace);
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       await yoga.dispose();
     })());
 

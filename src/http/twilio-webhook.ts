@@ -7,6 +7,7 @@ import { DomainError } from "../domain/errors.ts";
 import { validTwilioSignature } from "../domain/twilio-signature.ts";
 import { normalizeSenderLookup, receiveInboundMessage } from "../services/inbound.ts";
 import type { Runtime } from "../services/runtime.ts";
+import { answerOf, readBody, refuseTooLarge } from "./edge.ts";
 
 export const TWILIO_SMS_PATH = "/webhooks/twilio/sms";
 const MAX_BODY_BYTES = 64 * 1024;
@@ -25,24 +26,6 @@ export function twiml(reply: string | null): string {
 
 function send(res: ServerResponse, status: number, body: string, type = "text/xml; charset=utf-8") {
   res.writeHead(status, { "content-type": type, "cache-control": "no-store" }).end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 /** The URL Twilio signed: the configured public base URL, else what the request says it reached. */
@@ -68,14 +51,9 @@ export async function handleTwilioSms(
   if (!(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) {
     return send(res, 415, "Expected application/x-www-form-urlencoded", "text/plain");
   }
-  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
-    // refused before reading, so the client gets the answer rather than a reset connection
-    res.setHeader("connection", "close");
-    return send(res, 413, "Payload Too Large", "text/plain");
-  }
-  const raw = await readBody(req);
-  if (raw === null) return send(res, 413, "Payload Too Large", "text/plain");
-  const params = Object.fromEntries(new URLSearchParams(raw));
+  const raw = await readBody(req, MAX_BODY_BYTES);
+  if (raw === null) return refuseTooLarge(req, res, "Payload Too Large", "text/plain");
+  const params = Object.fromEntries(new URLSearchParams(raw.toString("utf8")));
 
   let address: string | null = null;
   try {
@@ -114,8 +92,7 @@ export async function handleTwilioSms(
     });
     return send(res, 200, twiml(result.reply));
   } catch (error) {
-    if (error instanceof DomainError)
-      return send(res, error.code === "NOT_FOUND" ? 404 : 400, twiml(null));
+    if (error instanceof DomainError) return send(res, answerOf(error).status, twiml(null));
     logError(error);
     return send(res, 500, twiml(null));
   }

@@ -2,25 +2,27 @@
 // transport (HTTP, SSE, WebSocket) goes through this one instance.
 import { randomUUID } from "node:crypto";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
-import { secretFromAuthorization } from "../domain/api-key.ts";
-import { authenticate } from "../services/api-keys.ts";
+import type { IncomingMessage } from "node:http";
+import type { Actor } from "../domain/api-key.ts";
+import { DomainError } from "../domain/errors.ts";
 import type { Runtime } from "../services/runtime.ts";
 import type { Context } from "../schema/context.ts";
 import { schema } from "../schema/index.ts";
-import { createMaskError, unauthenticated, useStableValidationCodes } from "./errors.ts";
+import { authorizationOf, clientAddress, corsPolicy, type Edge } from "./edge.ts";
+import { createMaskError, useStableValidationCodes } from "./errors.ts";
 import { useSharedEventExecution } from "./shared-execution.ts";
-import {
-  armorPlugins,
-  persistedOperationsPlugins,
-  rateLimitPlugin,
-  type RateLimits,
-} from "./protections.ts";
+import { useLiveConnections, type LiveConnections } from "./live-connections.ts";
+import { armorPlugins, persistedOperationsPlugins, rateLimitPlugin } from "./protections.ts";
 
 export interface ServerContext {
+  /** the Node request, present on HTTP requests and WebSocket operations */
+  req?: IncomingMessage;
   /** graphql-ws connection parameters, present on WebSocket operations */
   connectionParams?: Record<string, unknown>;
   /** the client's WebSocket, present on WebSocket operations */
   socket?: { close(code?: number, reason?: string): void };
+  /** who opened the WebSocket, present on WebSocket operations (authenticated at connection_init) */
+  actor?: Actor;
 }
 
 /** The close code and reason a WebSocket gets when one of its subscriptions overflows. */
@@ -31,30 +33,37 @@ export const SLOW_CONSUMER_CLOSE = {
 
 export type OptgraphYoga = YogaServerInstance<ServerContext, Context>;
 
-export function authorizationOf(
-  request: Request | undefined,
-  connectionParams: Record<string, unknown> | undefined,
-) {
-  const fromParams = connectionParams?.authorization ?? connectionParams?.Authorization;
-  if (typeof fromParams === "string") return fromParams;
-  return request?.headers.get("authorization") ?? null;
-}
-
 export interface YogaDeps {
   logError: (error: unknown) => void;
-  rateLimits: RateLimits;
-  persistedOperations: Map<string, string> | null;
+  edge: Edge;
+  live: LiveConnections;
   metricsPlugin: Plugin;
 }
 
+/**
+ * Authenticates an HTTP request before its parameters are read: without a valid key nothing is
+ * parsed or validated, so an anonymous client learns nothing about the schema.
+ */
+function useEdgeAuthentication(edge: Edge, actors: WeakMap<Request, Actor>): Plugin<ServerContext> {
+  return {
+    onRequestParse: async ({ request, serverContext }) => {
+      const actor = await edge.authenticate(
+        authorizationOf(request, undefined),
+        clientAddress((serverContext as ServerContext).req),
+      );
+      actors.set(request, actor);
+    },
+  };
+}
+
 export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
-  const { logError } = deps;
-  const roleOf = async (secret: string) =>
-    (await authenticate(runtime.prisma, secret))?.role ?? null;
+  const { logError, edge } = deps;
+  const actors = new WeakMap<Request, Actor>();
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
+    cors: corsPolicy(runtime.config) as never,
     graphiql: runtime.config.exposeSchema
       ? {
           title: "optgraph",
@@ -62,27 +71,29 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
           headers: JSON.stringify({ Authorization: "Bearer <your API key>" }),
         }
       : false,
-    maskedErrors: { maskError: createMaskError(logError) },
+    maskedErrors: { maskError: createMaskError(logError, !runtime.config.exposeSchema) },
     plugins: [
+      useEdgeAuthentication(edge, actors),
       ...armorPlugins(runtime.config),
-      ...(deps.persistedOperations
-        ? persistedOperationsPlugins(deps.persistedOperations, roleOf)
+      ...(edge.persistedOperations
+        ? persistedOperationsPlugins(edge.persistedOperations, (request) => {
+            const actor = actors.get(request);
+            return actor !== undefined && edge.mayRunAdHoc(actor);
+          })
         : []),
-      useStableValidationCodes(),
-      rateLimitPlugin(deps.rateLimits) as Plugin,
+      useStableValidationCodes(!runtime.config.exposeSchema),
+      rateLimitPlugin(edge.rateLimits) as Plugin,
       deps.metricsPlugin,
       useSharedEventExecution(),
+      useLiveConnections(deps.live) as Plugin,
     ],
     logging: false,
-    context: async ({ request, connectionParams, socket }): Promise<Context> => {
-      const secret = secretFromAuthorization(authorizationOf(request, connectionParams));
-      if (!secret) {
-        throw unauthenticated("An API key is required: send `Authorization: Bearer <key>`.");
-      }
-      const actor = await authenticate(runtime.prisma, secret);
-      if (!actor) throw unauthenticated("The API key is unknown or revoked.");
+    context: ({ request, socket, actor }): Context => {
+      // authenticated already: an HTTP request before it was parsed, a WebSocket at connection_init
+      const caller = actor ?? (request && actors.get(request));
+      if (!caller) throw new DomainError("UNAUTHENTICATED", "An API key is required.");
       return {
-        actor,
+        actor: caller,
         runtime,
         requestId: request?.headers.get("x-request-id") ?? randomUUID(),
         onSlowConsumer: () => socket?.close(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason),

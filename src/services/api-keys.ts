@@ -18,7 +18,15 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * effect at once (revokeApiKey drops the entry); one made through another instance within the
  * second. Unknown keys are not cached.
  */
-const recentKeys = new LRUCache<string, Actor>({ max: 10_000, ttl: 1000 });
+/** How long an authenticated key is trusted without a lookup (revocations elsewhere take this long). */
+export const KEY_CACHE_MS = 1000;
+
+const recentKeys = new LRUCache<string, Actor>({ max: 10_000, ttl: KEY_CACHE_MS });
+
+/** The actor behind a secret authenticated within the last second, without a lookup. */
+export function cachedActor(secret: string): Actor | undefined {
+  return recentKeys.get(hashApiKeySecret(secret));
+}
 
 /** The actor behind a secret, or null when the secret is unknown or revoked. */
 export async function authenticate(prisma: Prisma, secret: string): Promise<Actor | null> {

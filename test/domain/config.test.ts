@@ -41,6 +41,10 @@ describe("loadConfig", () => {
       },
       rateLimits: { ADMIN: 500, OPERATOR: 200, PARTNER: 100, VIEWER: 50 },
       allowedOrigins: [],
+      authFailuresPerMinute: 60,
+      maxConnectionsPerKey: 50,
+      maxSubscriptionsPerConnection: 100,
+      keepAliveTimeoutMs: 65_000,
       persistedOperationsFile: undefined,
       logLevel: "info",
     });

@@ -73,6 +73,10 @@ describe.runIf(engine === "pglite")("npm start on the embedded database", () => 
     dirs.push(parent);
     const dataDir = join(parent, "db");
     const first = await startProcess({ OPTGRAPH_DATA_DIR: dataDir });
+    // the key is on standard error, the ready line on standard output: either may be read first
+    for (let waited = 0; !/og_\S+/.test(first.output()) && waited < 5000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const key = /(og_\S+)/.exec(first.output())?.[1];
     expect(first.output()).toContain("shown only this once");
     expect(key).toBeTruthy();

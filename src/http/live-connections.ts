@@ -1,0 +1,162 @@
+// The live connections of this instance by API key: WebSocket connections and SSE streams. A key
+// holds at most `maxConnectionsPerKey` of them, and a revoked key loses all of them within a
+// second, whichever instance revoked it: the keys behind live connections are read again from the
+// database once a second (one query for all of them, only while any is open).
+import { GraphQLError } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Prisma } from "../db/client.ts";
+import { DomainError } from "../domain/errors.ts";
+import { KEY_CACHE_MS } from "../services/api-keys.ts";
+import type { Context } from "../schema/context.ts";
+import { graphQLErrorOf } from "./errors.ts";
+
+/** The close code and reason a WebSocket gets when its key is revoked. */
+export const REVOKED_CLOSE = { code: 4403, reason: "Forbidden: the API key was revoked" };
+/** The close code and reason of a WebSocket over its key's connection cap. */
+export const TOO_MANY_CONNECTIONS_CLOSE = {
+  code: 4429,
+  reason: "Too many connections for this API key",
+};
+
+export class LiveConnections {
+  private readonly byKey = new Map<string, Set<() => void>>();
+  private readonly timer: NodeJS.Timeout;
+  private checking = false;
+
+  constructor(
+    private readonly prisma: Prisma,
+    readonly maxPerKey: number,
+    private readonly onError: (error: unknown) => void,
+    intervalMs = KEY_CACHE_MS,
+  ) {
+    this.timer = setInterval(() => void this.recheck(), intervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Holds a place for a connection of the key; `end` is called if the key is revoked. Returns
+   * the release to call when the connection ends, or null when the key is at its cap.
+   */
+  open(apiKeyId: string, end: () => void): (() => void) | null {
+    let ends = this.byKey.get(apiKeyId);
+    if ((ends?.size ?? 0) >= this.maxPerKey) return null;
+    if (!ends) this.byKey.set(apiKeyId, (ends = new Set()));
+    const entry = () => end();
+    ends.add(entry);
+    return () => {
+      ends.delete(entry);
+      if (ends.size === 0 && this.byKey.get(apiKeyId) === ends) this.byKey.delete(apiKeyId);
+    };
+  }
+
+  /** Ends the connections of every key that is revoked (or gone) now. */
+  async recheck(): Promise<void> {
+    if (this.checking || this.byKey.size === 0) return;
+    this.checking = true;
+    try {
+      const ids = [...this.byKey.keys()];
+      const valid = await this.prisma.apiKey.findMany({
+        where: { id: { in: ids }, revokedAt: null },
+        select: { id: true },
+      });
+      const still = new Set(valid.map((key) => key.id));
+      for (const id of ids) {
+        if (still.has(id)) continue;
+        const ends = this.byKey.get(id);
+        this.byKey.delete(id);
+        for (const end of ends ?? []) end();
+      }
+    } catch (error) {
+      // the next round tries again
+      this.onError(error);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  close() {
+    clearInterval(this.timer);
+  }
+}
+
+/**
+ * `source` with a way to end it early: `end()` makes the next item `last` and finishes the
+ * iteration (the source is returned at once); `onDone` runs once, however the iteration stops.
+ */
+function endable<T>(source: AsyncIterable<T>, last: T, onDone: () => void) {
+  const iterator = source[Symbol.asyncIterator]();
+  let end!: () => void;
+  const ended = new Promise<"ended">((resolve) => (end = () => resolve("ended")));
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    onDone();
+  };
+  const iterable: AsyncIterableIterator<T> = {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      const step = await Promise.race([iterator.next(), ended]);
+      if (step === "ended") {
+        finish();
+        void iterator.return?.();
+        return { done: false, value: last };
+      }
+      if (step.done) finish();
+      return step;
+    },
+    async return() {
+      finish();
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      finish();
+      if (iterator.throw) await iterator.throw(error);
+      throw error;
+    },
+  };
+  return { iterable, end };
+}
+
+/**
+ * SSE subscriptions count as connections of their key and end with a final UNAUTHENTICATED error
+ * when the key is revoked. (A WebSocket is registered once, when it connects: server.ts.)
+ */
+export function useLiveConnections(live: LiveConnections): Plugin<Context> {
+  return {
+    onSubscribe({ args }) {
+      if ((args.contextValue as { socket?: unknown }).socket) return;
+      const { actor } = args.contextValue;
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (!(Symbol.asyncIterator in result)) return;
+          const revoked = new GraphQLError("The API key was revoked.", {
+            extensions: { code: "UNAUTHENTICATED" },
+          });
+          let release: (() => void) | null = null;
+          const { iterable, end } = endable(result, { errors: [revoked] }, () => release?.());
+          release = live.open(actor.apiKeyId, end);
+          if (!release) {
+            void iterable.return?.();
+            setResult({
+              errors: [
+                graphQLErrorOf(
+                  new DomainError(
+                    "RATE_LIMITED",
+                    `An API key may hold ${live.maxPerKey} connections and SSE streams at once.`,
+                  ),
+                ),
+              ],
+            });
+            return;
+          }
+          setResult(iterable as never);
+        },
+      };
+    },
+  };
+}
