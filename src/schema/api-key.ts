@@ -1,7 +1,7 @@
 // API keys over GraphQL: ADMIN keys create (secret shown once) and revoke them.
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { createApiKey, revokeApiKey } from "../services/api-keys.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { RoleEnum } from "./enums.ts";
 import { asRowId, rowIdOf } from "./ids.ts";
@@ -10,6 +10,7 @@ export const ApiKey = builder.prismaNode("ApiKey", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.apiKey(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.apiKey(ctx.actor, row),
   fields: (t) => ({
     name: t.exposeString("name"),
     role: t.expose("role", { type: RoleEnum }),

@@ -1,7 +1,7 @@
 // Campaigns over GraphQL: the type with its versioned disclosures and live stats, the campaign
 // queries, and the create, update and status mutations.
 import { createCampaign, setCampaignStatus, updateCampaign } from "../services/campaigns.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentConnection } from "./consent.ts";
 import { CampaignPurposeEnum, CampaignStatusEnum, ConsentStatusEnum } from "./enums.ts";
@@ -9,6 +9,7 @@ import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
 
 const Disclosures = builder.prismaObject("DisclosureVersion", {
   name: "Disclosures",
+  authScopes: (row, ctx) => sees.disclosure(ctx.actor, row),
   fields: (t) => ({
     version: t.exposeInt("version"),
     programName: t.exposeString("programName"),
@@ -34,6 +35,7 @@ export const Campaign = builder.prismaNode("Campaign", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.campaign(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.campaign(ctx.actor, row),
   fields: (t) => ({
     name: t.exposeString("name"),
     purpose: t.expose("purpose", { type: CampaignPurposeEnum }),
@@ -59,7 +61,7 @@ export const Campaign = builder.prismaNode("Campaign", {
       resolve: async (campaign, _args, ctx) => {
         const groups = await ctx.runtime.prisma.consent.groupBy({
           by: ["status"],
-          where: { campaignId: campaign.id },
+          where: { AND: [{ campaignId: campaign.id }, visible.consent(ctx.actor)] },
           _count: { _all: true },
         });
         const count = (status: string) => groups.find((g) => g.status === status)?._count._all ?? 0;
@@ -75,7 +77,9 @@ export const Campaign = builder.prismaNode("Campaign", {
       {
         cursor: "id",
         args: { status: t.arg({ type: ConsentStatusEnum }) },
-        query: (args) => ({ where: args.status ? { status: args.status } : {} }),
+        query: (args, ctx) => ({
+          where: { AND: [visible.consent(ctx.actor), args.status ? { status: args.status } : {}] },
+        }),
       },
       ConsentConnection,
     ),

@@ -3,7 +3,7 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { decodeCursor, encodeCursor } from "../events/cursor.ts";
 import { consentStreamFilter } from "../services/streams.ts";
 import { verifyLedger } from "../services/ledger.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
 import { asRowId, filterId, rowIdOf } from "./ids.ts";
@@ -12,6 +12,7 @@ export const ConsentEvent = builder.prismaNode("ConsentEvent", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.consentEvent(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.consentEvent(ctx.actor, row),
   fields: (t) => ({
     cursor: t.string({
       description: "Pass as `after` to consentChanged to resume right behind this event.",

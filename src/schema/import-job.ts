@@ -4,6 +4,7 @@ import { GraphQLError } from "graphql";
 import { badInput, notFound } from "../domain/errors.ts";
 import { ImportJobStatus } from "../generated/prisma/enums.ts";
 import { findImportJob, startImport, watchImportJob } from "../services/import.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
 
@@ -44,8 +45,8 @@ const ImportRowError = builder.simpleObject("ImportRowError", {
 export const ImportJob = builder.prismaNode("ImportJob", {
   nullable: true,
   id: { field: "id" },
-  authScopes: { configure: true },
-  findUnique: (id, ctx) => ({ id: asRowId(id), organizationId: ctx.actor.organizationId }),
+  authScopes: (row, ctx) => sees.importJob(ctx.actor, row),
+  findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.importJob(ctx.actor)] }),
   fields: (t) => ({
     status: t.expose("status", { type: ImportJobStatusEnum }),
     fileName: t.exposeString("fileName"),
@@ -111,7 +112,7 @@ builder.queryField("importJob", (t) =>
       if (!id) return null;
       return ctx.runtime.prisma.importJob.findFirst({
         ...query,
-        where: { id, organizationId: ctx.actor.organizationId },
+        where: { AND: [{ id }, visible.importJob(ctx.actor)] },
       });
     },
   }),

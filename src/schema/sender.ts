@@ -1,6 +1,6 @@
 // Senders over GraphQL.
 import { createSender } from "../services/senders.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { SenderKindEnum } from "./enums.ts";
 import { asRowId } from "./ids.ts";
@@ -9,6 +9,7 @@ export const Sender = builder.prismaNode("Sender", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.sender(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.sender(ctx.actor, row),
   fields: (t) => ({
     address: t.exposeString("address", { description: "E.164, or the digits of a short code." }),
     kind: t.expose("kind", { type: SenderKindEnum }),
