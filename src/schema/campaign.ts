@@ -4,6 +4,7 @@ import { createCampaign, setCampaignStatus, updateCampaign } from "../services/c
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentConnection } from "./consent.ts";
+import { checkedPage, checkPageArgs } from "./cursors.ts";
 import { CampaignPurposeEnum, CampaignStatusEnum, ConsentStatusEnum } from "./enums.ts";
 import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
 
@@ -77,9 +78,14 @@ export const Campaign = builder.prismaNode("Campaign", {
       {
         cursor: "id",
         args: { status: t.arg({ type: ConsentStatusEnum }) },
-        query: (args, ctx) => ({
-          where: { AND: [visible.consent(ctx.actor), args.status ? { status: args.status } : {}] },
-        }),
+        query: (args, ctx) => {
+          checkPageArgs(args as { after?: string | null }, "id");
+          return {
+            where: {
+              AND: [visible.consent(ctx.actor), args.status ? { status: args.status } : {}],
+            },
+          };
+        },
       },
       ConsentConnection,
     ),
@@ -109,7 +115,7 @@ builder.queryFields((t) => ({
       args: { status: t.arg({ type: CampaignStatusEnum }) },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.campaign.findMany({
-          ...query,
+          ...checkedPage(query, args),
           where: { AND: [visible.campaign(ctx.actor), args.status ? { status: args.status } : {}] },
         }),
     },

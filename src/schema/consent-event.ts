@@ -5,6 +5,7 @@ import { consentStreamFilter } from "../services/streams.ts";
 import { verifyLedger } from "../services/ledger.ts";
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
+import { checkedPage } from "./cursors.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
 import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
@@ -53,7 +54,7 @@ builder.queryField("consentEvents", (t) =>
       args: { campaignId: t.arg.id(), subscriberId: t.arg.id() },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.consentEvent.findMany({
-          ...query,
+          ...checkedPage(query, args),
           where: {
             AND: [
               visible.consentEvent(ctx.actor),

@@ -4,6 +4,7 @@ import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
 import { ConsentEvent } from "./consent-event.ts";
+import { checkedPage } from "./cursors.ts";
 import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
 export const Consent = builder.prismaNode("Consent", {
@@ -43,7 +44,7 @@ builder.queryField("consents", (t) =>
       },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.consent.findMany({
-          ...query,
+          ...checkedPage(query, args),
           where: {
             AND: [
               visible.consent(ctx.actor),

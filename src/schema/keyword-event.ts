@@ -4,6 +4,7 @@ import { keywordStreamFilter } from "../services/streams.ts";
 import { markReviewed, receiveInboundMessage } from "../services/inbound.ts";
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
+import { checkedPage } from "./cursors.ts";
 import { KeywordIntentEnum } from "./enums.ts";
 import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
@@ -76,7 +77,7 @@ builder.queryField("keywordEvents", (t) =>
       },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.keywordEvent.findMany({
-          ...query,
+          ...checkedPage(query, args),
           where: {
             AND: [
               visible.keywordEvent(ctx.actor),

@@ -3,6 +3,7 @@ import { createSender } from "../services/senders.ts";
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { SenderKindEnum } from "./enums.ts";
+import { checkedPage } from "./cursors.ts";
 import { asRowId } from "./ids.ts";
 
 export const Sender = builder.prismaNode("Sender", {
@@ -49,8 +50,11 @@ builder.queryField("senders", (t) =>
     {
       type: "Sender",
       cursor: "id",
-      resolve: (query, _root, _args, ctx) =>
-        ctx.runtime.prisma.sender.findMany({ ...query, where: visible.sender(ctx.actor) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.runtime.prisma.sender.findMany({
+          ...checkedPage(query, args),
+          where: visible.sender(ctx.actor),
+        }),
     },
     { name: "SenderConnection" },
     { name: "SenderEdge" },

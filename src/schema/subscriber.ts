@@ -6,6 +6,7 @@ import { subscriberEvidence } from "../services/evidence.ts";
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentEventConnection } from "./consent-event.ts";
+import { checkedPage, checkPageArgs } from "./cursors.ts";
 import { ConsentStatusEnum } from "./enums.ts";
 import { asRowId, filterId, rowIdOrNull } from "./ids.ts";
 
@@ -29,7 +30,10 @@ export const Subscriber = builder.prismaNode("Subscriber", {
       "consentEvents",
       {
         cursor: "organizationId_sequence",
-        query: (_args, ctx) => ({ where: visible.consentEvent(ctx.actor) }),
+        query: (args, ctx) => {
+          checkPageArgs(args, "organizationId_sequence");
+          return { where: visible.consentEvent(ctx.actor) };
+        },
       },
       ConsentEventConnection,
     ),
@@ -80,7 +84,7 @@ builder.queryFields((t) => ({
               }
             : {};
         return ctx.runtime.prisma.subscriber.findMany({
-          ...query,
+          ...checkedPage(query, args),
           where: { AND: [visible.subscriber(ctx.actor), consentFilter] },
         });
       },

@@ -2,7 +2,6 @@
 // expiry of unconfirmed double opt-ins. Each runs in one transaction that locks the organization's
 // ledger head, reads the current consents, applies the state machine, and writes every changed
 // consent together with exactly one ledger event for it, or writes nothing.
-import { isIP } from "node:net";
 import { canWriteConsent, mayTouchCampaign, type Actor } from "../domain/api-key.ts";
 import {
   nextStatus,
@@ -18,6 +17,7 @@ import {
   optOutConfirmation,
   organizationOptOutConfirmation,
 } from "../domain/messages.ts";
+import { checkEvidence } from "../domain/evidence.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import { checkIdempotencyKey, remember, replay, requestHash } from "./idempotency.ts";
 import { inTurn } from "./ledger-gate.ts";
@@ -33,7 +33,6 @@ import type { Runtime } from "./runtime.ts";
 import type { Tx } from "./transaction.ts";
 
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
-const MAX_EVIDENCE_BYTES = 16_384;
 const TRANSACTION = { maxWait: 10_000, timeout: 20_000 };
 
 export type OptOutScope = "CAMPAIGN" | "SENDER" | "ORGANIZATION";
@@ -62,47 +61,6 @@ function checkOccurredAt(value: Date | null | undefined, now: Date): Date {
     throw badInput("input.occurredAt", `${value.toISOString()} is in the future`);
   }
   return value;
-}
-
-/** Evidence is a JSON object; its well-known fields (ip, userAgent, pageUrl) must be what they say. */
-export function checkEvidence(
-  value: unknown,
-  field = "input.evidence",
-): Record<string, unknown> | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== "object" || Array.isArray(value))
-    throw badInput(field, "must be a JSON object");
-  const evidence = value as Record<string, unknown>;
-  const text = JSON.stringify(evidence);
-  if (Buffer.byteLength(text) > MAX_EVIDENCE_BYTES) {
-    throw badInput(field, `must be at most ${MAX_EVIDENCE_BYTES} bytes of JSON`);
-  }
-  if (text.includes("\\u0000")) throw badInput(field, "must not contain NUL characters");
-  if (evidence.ip !== undefined && (typeof evidence.ip !== "string" || isIP(evidence.ip) === 0)) {
-    throw badInput(`${field}.ip`, `${JSON.stringify(evidence.ip)} is not an IP address`);
-  }
-  if (
-    evidence.userAgent !== undefined &&
-    (typeof evidence.userAgent !== "string" || evidence.userAgent.length > 1000)
-  ) {
-    throw badInput(`${field}.userAgent`, "must be a string of at most 1000 characters");
-  }
-  if (evidence.pageUrl !== undefined) {
-    let ok = typeof evidence.pageUrl === "string";
-    if (ok) {
-      try {
-        ok = ["http:", "https:"].includes(new URL(evidence.pageUrl as string).protocol);
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok)
-      throw badInput(
-        `${field}.pageUrl`,
-        `${JSON.stringify(evidence.pageUrl)} is not an http(s) URL`,
-      );
-  }
-  return evidence;
 }
 
 function assertMayWrite(actor: Actor) {
