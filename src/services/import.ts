@@ -348,8 +348,18 @@ class ImportRun {
       skip_empty_lines: true,
       skip_records_with_error: true,
     });
+    // One row may be refused by several parse errors (a quote left open runs to the end of the
+    // file, and the parser reports that too): it is one failed row, listed with every reason.
+    let lastRefused: RowError | null = null;
     parser.on("skip", (error: CsvError & { lines?: number }) => {
-      csvErrors.push({ row: error.lines ?? this.lastRow, reason: `csv: ${error.message}` });
+      const row = error.lines ?? this.lastRow;
+      const reason = `csv: ${error.message}`;
+      if (lastRefused?.row === row) {
+        lastRefused.reason += `; ${reason}`;
+        return;
+      }
+      lastRefused = { row, reason };
+      csvErrors.push(lastRefused);
     });
     // Read errors reach the loop below through the parser; stopping early is not one to report.
     const flowing = pipeline(input, tap, parser).catch(() => undefined);
