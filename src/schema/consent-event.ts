@@ -84,14 +84,30 @@ const LedgerVerification = builder.simpleObject("LedgerVerification", {
 builder.queryField("verifyLedger", (t) =>
   t.field({
     type: LedgerVerification,
-    description: "Recomputes the organization's whole hash chain.",
+    description:
+      "Recomputes the organization's whole hash chain. For a PARTNER key, eventsChecked counts the checked events of its campaigns, and firstBrokenEventId is null unless that event is one of them.",
     resolve: async (_root, _args, ctx) => {
-      const check = await verifyLedger(ctx.runtime.prisma, ctx.actor.organizationId);
+      const { prisma } = ctx.runtime;
+      const check = await verifyLedger(prisma, ctx.actor.organizationId);
+      // Sequences start at 1 without gaps: the events checked are the first eventsChecked.
+      const eventsChecked =
+        ctx.actor.campaignIds === null
+          ? check.eventsChecked
+          : await prisma.consentEvent.count({
+              where: {
+                AND: [{ sequence: { lte: check.eventsChecked } }, visible.consentEvent(ctx.actor)],
+              },
+            });
+      const broken = check.firstBrokenEventId
+        ? await prisma.consentEvent.findFirst({
+            where: { AND: [{ id: check.firstBrokenEventId }, visible.consentEvent(ctx.actor)] },
+            select: { id: true },
+          })
+        : null;
       return {
-        ...check,
-        firstBrokenEventId: check.firstBrokenEventId
-          ? encodeGlobalID("ConsentEvent", check.firstBrokenEventId)
-          : null,
+        ok: check.ok,
+        eventsChecked,
+        firstBrokenEventId: broken ? encodeGlobalID("ConsentEvent", broken.id) : null,
       };
     },
   }),

@@ -1,7 +1,7 @@
 // Consent imports over GraphQL: a CSV uploaded as a multipart request becomes an import job that
 // runs in the background; the job is read with its row errors, and watched as it advances.
 import { GraphQLError } from "graphql";
-import { badInput, notFound } from "../domain/errors.ts";
+import { badInput, notFoundAsSent } from "../domain/errors.ts";
 import { ImportJobStatus } from "../generated/prisma/enums.ts";
 import { findImportJob, startImport, watchImportJob } from "../services/import.ts";
 import { sees, visible } from "../services/visibility.ts";
@@ -97,7 +97,7 @@ export const ImportJob = builder.prismaNode("ImportJob", {
 /** The database id behind an import job's global ID; unknown ones read as NOT_FOUND. */
 function jobRowId(globalId: string): string {
   const id = rowIdOrNull("ImportJob", globalId);
-  if (!id) throw notFound("import job", globalId);
+  if (!id) throw notFoundAsSent("import job", globalId);
   return id;
 }
 
@@ -160,7 +160,7 @@ builder.subscriptionField("importJobProgress", (t) =>
       const id = jobRowId(String(args.id));
       const organizationId = ctx.actor.organizationId;
       if (!(await findImportJob(ctx.runtime, organizationId, id))) {
-        throw notFound("import job", String(args.id));
+        throw notFoundAsSent("import job", String(args.id));
       }
       return watchImportJob(ctx.runtime, organizationId, id);
     },

@@ -18,7 +18,7 @@ import { parse as parseSync } from "csv-parse/sync";
 import { LRUCache } from "lru-cache";
 import type { SqlQuery } from "../db/client.ts";
 import { canConfigure, type Actor } from "../domain/api-key.ts";
-import { badInput, DomainError, forbidden, notFound } from "../domain/errors.ts";
+import { badInput, DomainError, forbidden, notFound, notFoundAsSent } from "../domain/errors.ts";
 import {
   applyOrder,
   campaignReference,
@@ -136,7 +136,7 @@ export async function resolveCampaign(
   reference: string,
 ): Promise<Campaign> {
   const found = await findCampaign(runtime.prisma, organizationId, reference);
-  if (!found) throw notFound("campaign", reference);
+  if (!found) throw notFoundAsSent("campaign", reference);
   return found;
 }
 

@@ -58,7 +58,7 @@ export async function findSenderByAddress(
 ) {
   const sender = await runtime.prisma.sender.findUnique({ where: { address } });
   if (!sender || (organizationId && sender.organizationId !== organizationId)) {
-    throw notFound("sender with address", address);
+    throw notFound("sender", address, "address");
   }
   return sender;
 }
