@@ -1,6 +1,7 @@
-// API keys over GraphQL: ADMIN keys create (secret shown once) and revoke them.
+// API keys over GraphQL: ADMIN keys create (secret shown once) and revoke them; the platform key
+// is never revoked, only replaced by itself.
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import { createApiKey, revokeApiKey } from "../services/api-keys.ts";
+import { createApiKey, revokeApiKey, rotatePlatformKey } from "../services/api-keys.ts";
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { RoleEnum } from "./enums.ts";
@@ -78,5 +79,22 @@ builder.mutationField("revokeApiKey", (t) =>
         rowIdOf("ApiKey", String(input.id)),
       ),
     }),
+  }),
+);
+
+const RotatePlatformKeyPayload = builder.simpleObject("RotatePlatformKeyPayload", {
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKey }),
+    secret: t.string({ description: "The new platform key's secret. Shown once, never stored." }),
+  }),
+});
+
+builder.mutationField("rotatePlatformKey", (t) =>
+  t.field({
+    type: RotatePlatformKeyPayload,
+    description:
+      "Replaces the platform key: returns a new one and revokes the one calling, at once. Platform key only.",
+    authScopes: { platform: true },
+    resolve: (_root, _args, ctx) => rotatePlatformKey(ctx.runtime.prisma, ctx.actor),
   }),
 );

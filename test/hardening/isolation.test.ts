@@ -344,6 +344,12 @@ const probes: Probe[] = [
     expect: "NOT_FOUND",
   },
   {
+    field: "rotatePlatformKey",
+    query: "mutation { rotatePlatformKey { secret } }",
+    variables: () => ({}),
+    expect: "FORBIDDEN",
+  },
+  {
     field: "setCampaignStatus",
     query:
       "mutation($id: ID!) { setCampaignStatus(input: { id: $id, status: ARCHIVED }) { campaign { id } } }",
