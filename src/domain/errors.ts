@@ -26,8 +26,41 @@ export class DomainError extends Error {
 export const badInput = (field: string, message: string) =>
   new DomainError("BAD_USER_INPUT", `${field}: ${message}`, { field });
 
-export const notFound = (what: string, id: string) =>
-  new DomainError("NOT_FOUND", `No ${what} with id "${id}".`);
+/** How messages name each kind of object, by the GraphQL type whose global IDs clients hold. */
+export const OBJECT_LABELS: Readonly<Record<string, string>> = {
+  ApiKey: "API key",
+  Campaign: "campaign",
+  Consent: "consent",
+  ConsentEvent: "consent event",
+  ImportJob: "import job",
+  KeywordEvent: "keyword event",
+  Organization: "organization",
+  Sender: "sender",
+  Subscriber: "subscriber",
+};
+
+const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TYPE_OF_LABEL = new Map(Object.entries(OBJECT_LABELS).map(([type, label]) => [label, type]));
+
+/**
+ * The id as the client knows it: a database row id (which services hold) becomes the global ID
+ * the client sent (base64 of `Type:rowId`, as Relay encodes it); anything else is shown as given.
+ */
+function clientId(what: string, id: string): string {
+  const type = TYPE_OF_LABEL.get(what);
+  return type && ROW_ID.test(id) ? Buffer.from(`${type}:${id}`, "utf8").toString("base64") : id;
+}
+
+/**
+ * `No campaign with id "…".` for a row id a service looked up (named by its global ID), or by
+ * another key: `No sender with address "+1…".`
+ */
+export const notFound = (what: string, id: string, by = "id") =>
+  notFoundAsSent(what, by === "id" ? clientId(what, id) : id, by);
+
+/** NOT_FOUND naming the value exactly as the client sent it. */
+export const notFoundAsSent = (what: string, value: string, by = "id") =>
+  new DomainError("NOT_FOUND", `No ${what} with ${by} "${value}".`);
 
 export const forbidden = (message: string) => new DomainError("FORBIDDEN", message);
 

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { canonicalJson } from "./canonical-json.ts";
-import { DateTime } from "luxon";
+import { readDateTime } from "./date-time.ts";
 import type { ConsentMethod } from "./consent.ts";
 import { badInput } from "./errors.ts";
 import { normalizePhone } from "./phone.ts";
@@ -39,7 +39,6 @@ export type ImportHeader = { readonly width: number } & Partial<Record<ImportCol
 const MAX = { campaign: 200, userAgent: 1000, sourceUrl: 2000, consentText: 4000 };
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 const HAS_ZONE = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
-const HAS_TIME = /T\d{2}/i;
 
 /**
  * Reads the header row: column names are trimmed and case-insensitive. phone, status and
@@ -113,18 +112,15 @@ const quoted = (value: string) =>
 
 function checkOccurredAt(value: string, now: Date): Date | string {
   if (value === "") return "is required";
-  const parsed = DateTime.fromISO(value, { setZone: true });
-  if (!parsed.isValid || !HAS_TIME.test(value)) {
-    return `${quoted(value)} is not an ISO 8601 date and time (e.g. 2024-05-01T14:30:00Z)`;
-  }
-  if (!HAS_ZONE.test(value)) {
+  if (!HAS_ZONE.test(value) && readDateTime(`${value}Z`).ok) {
     return `${quoted(value)} has no time zone: end it with Z or an offset such as -05:00`;
   }
-  const date = parsed.toJSDate();
-  if (date.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
-    return `${date.toISOString()} is in the future`;
+  const reading = readDateTime(value);
+  if (!reading.ok) return reading.problem;
+  if (reading.date.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+    return `${reading.date.toISOString()} is in the future`;
   }
-  return date;
+  return reading.date;
 }
 
 function httpUrl(value: string): boolean {

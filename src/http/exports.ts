@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { stringify } from "csv-stringify";
 import type { Actor } from "../domain/api-key.ts";
+import { readDateTime } from "../domain/date-time.ts";
 import { DomainError } from "../domain/errors.ts";
 import { audiencePage } from "../services/audience.ts";
 import { subscriberEvidence } from "../services/evidence.ts";
@@ -19,7 +20,6 @@ import { answerOf, clientAddress, type Edge } from "./edge.ts";
 
 const AUDIENCE_PATH = "/exports/audience.csv";
 const EVIDENCE_PATH = /^\/exports\/subscribers\/([^/]+)\/evidence\.json$/;
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 export const AUDIENCE_COLUMNS = [
   "phone",
@@ -59,10 +59,10 @@ async function exportAudience(res: ServerResponse, runtime: Runtime, actor: Acto
     return sendError(res, 404, "NOT_FOUND", `No campaign with id "${campaignParam}".`);
   }
   const atParam = url.searchParams.get("at");
-  const at = atParam === null ? new Date() : new Date(atParam);
-  if (Number.isNaN(at.getTime()) || (atParam !== null && !ISO_DATE_TIME.test(atParam))) {
-    return sendError(res, 400, "BAD_USER_INPUT", `at: "${atParam}" is not an ISO 8601 date-time`);
-  }
+  const reading = atParam === null ? null : readDateTime(atParam);
+  if (reading && !reading.ok)
+    return sendError(res, 400, "BAD_USER_INPUT", `at: ${reading.problem}`);
+  const at = reading ? reading.date : new Date();
   // The first page before any byte is sent: an unknown campaign is still a clean 404.
   const first = await audiencePage(runtime, actor, campaignId, at, null);
   async function* rows() {

@@ -1,11 +1,16 @@
-// POST /webhooks/twilio/sms: Twilio's inbound-message webhook. The signature is checked with the
-// receiving organization's auth token (or TWILIO_AUTH_TOKEN) over the public URL Twilio called;
-// a bad or missing one is refused with 403 before anything is written. The reply goes back as
+// POST /webhooks/twilio/sms: Twilio's inbound-message webhook. Several organizations may have a
+// sender with the `To` address: the message belongs to the one whose auth token (or
+// TWILIO_AUTH_TOKEN) validates the signature over the public URL Twilio called; when none does,
+// it is refused with 403 before anything is written. The reply goes back as
 // TwiML; a retried MessageSid gets the same TwiML and is processed once.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DomainError } from "../domain/errors.ts";
 import { validTwilioSignature } from "../domain/twilio-signature.ts";
-import { normalizeSenderLookup, receiveInboundMessage } from "../services/inbound.ts";
+import {
+  normalizeSenderLookup,
+  receiveInboundMessage,
+  sendersWithAddress,
+} from "../services/inbound.ts";
 import type { Runtime } from "../services/runtime.ts";
 import { answerOf, readBody, refuseTooLarge } from "./edge.ts";
 
@@ -61,35 +66,34 @@ export async function handleTwilioSms(
   } catch {
     address = null;
   }
-  const sender = address
-    ? await runtime.prisma.sender.findUnique({
-        where: { address },
-        include: { organization: { select: { twilioAuthToken: true } } },
-      })
-    : null;
-  const token = sender?.organization.twilioAuthToken ?? runtime.config.twilioAuthToken;
-  const signature = req.headers["x-twilio-signature"];
-  if (
-    !token ||
-    !validTwilioSignature(
-      token,
-      Array.isArray(signature) ? signature[0] : signature,
-      signedUrl(req, runtime.config.publicUrl),
-      params,
-    )
-  ) {
+  const candidates = address ? await sendersWithAddress(runtime, address) : [];
+  const header = req.headers["x-twilio-signature"];
+  const signature = Array.isArray(header) ? header[0] : header;
+  const url = signedUrl(req, runtime.config.publicUrl);
+  const signedWith = (token: string | null | undefined) =>
+    !!token && validTwilioSignature(token, signature, url, params);
+  const sender = candidates.find((candidate) => signedWith(candidate.token))?.sender;
+  if (!sender) {
+    // A number no organization has: 404 when the environment's token signed it, else 403.
+    if (candidates.length === 0 && signedWith(runtime.config.twilioAuthToken)) {
+      return send(res, 404, twiml(null));
+    }
     return send(res, 403, "Invalid Twilio signature", "text/plain");
   }
-  if (!sender) return send(res, 404, twiml(null));
   if (!params.From || params.Body === undefined) return send(res, 400, twiml(null));
 
   try {
-    const result = await receiveInboundMessage(runtime, null, {
-      from: params.From,
-      to: sender.address,
-      body: params.Body,
-      providerMessageId: params.MessageSid || params.SmsSid || null,
-    });
+    const result = await receiveInboundMessage(
+      runtime,
+      null,
+      {
+        from: params.From,
+        to: sender.address,
+        body: params.Body,
+        providerMessageId: params.MessageSid || params.SmsSid || null,
+      },
+      sender.organizationId,
+    );
     return send(res, 200, twiml(result.reply));
   } catch (error) {
     if (error instanceof DomainError) return send(res, answerOf(error).status, twiml(null));

@@ -1,7 +1,8 @@
-// API keys over GraphQL: ADMIN keys create (secret shown once) and revoke them.
+// API keys over GraphQL: ADMIN keys create (secret shown once) and revoke them; the platform key
+// is never revoked, only replaced by itself.
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import { createApiKey, revokeApiKey } from "../services/api-keys.ts";
-import { visible } from "../services/visibility.ts";
+import { createApiKey, revokeApiKey, rotatePlatformKey } from "../services/api-keys.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { RoleEnum } from "./enums.ts";
 import { asRowId, rowIdOf } from "./ids.ts";
@@ -10,6 +11,7 @@ export const ApiKey = builder.prismaNode("ApiKey", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.apiKey(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.apiKey(ctx.actor, row),
   fields: (t) => ({
     name: t.exposeString("name"),
     role: t.expose("role", { type: RoleEnum }),
@@ -77,5 +79,22 @@ builder.mutationField("revokeApiKey", (t) =>
         rowIdOf("ApiKey", String(input.id)),
       ),
     }),
+  }),
+);
+
+const RotatePlatformKeyPayload = builder.simpleObject("RotatePlatformKeyPayload", {
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKey }),
+    secret: t.string({ description: "The new platform key's secret. Shown once, never stored." }),
+  }),
+});
+
+builder.mutationField("rotatePlatformKey", (t) =>
+  t.field({
+    type: RotatePlatformKeyPayload,
+    description:
+      "Replaces the platform key: returns a new one and revokes the one calling, at once. Platform key only.",
+    authScopes: { platform: true },
+    resolve: (_root, _args, ctx) => rotatePlatformKey(ctx.runtime.prisma, ctx.actor),
   }),
 );

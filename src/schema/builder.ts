@@ -5,11 +5,12 @@ import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import SimpleObjectsPlugin from "@pothos/plugin-simple-objects";
-import { DateTimeResolver, JSONResolver } from "graphql-scalars";
+import { JSONResolver } from "graphql-scalars";
 import { canConfigure, canManageKeys, canWriteConsent } from "../domain/api-key.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import type { Context } from "./context.ts";
+import { DateTimeScalar } from "./date-time.ts";
 
 /** The types `node(id)` resolves; every other typename in an ID reads as unknown. */
 const NODE_TYPES = new Set([
@@ -82,7 +83,7 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType("DateTime", DateTimeResolver);
+builder.addScalarType("DateTime", DateTimeScalar);
 builder.addScalarType("JSON", JSONResolver);
 builder.queryType({});
 builder.mutationType({});

@@ -3,15 +3,17 @@
 import DataLoader from "dataloader";
 import { campaignStats, type CampaignStats as StatsCounts } from "../services/campaign-stats.ts";
 import { createCampaign, setCampaignStatus, updateCampaign } from "../services/campaigns.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import type { Context } from "./context.ts";
 import { ConsentConnection } from "./consent.ts";
+import { checkedPage, checkPageArgs } from "./cursors.ts";
 import { CampaignPurposeEnum, CampaignStatusEnum, ConsentStatusEnum } from "./enums.ts";
 import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
 
 const Disclosures = builder.prismaObject("DisclosureVersion", {
   name: "Disclosures",
+  authScopes: (row, ctx) => sees.disclosure(ctx.actor, row),
   fields: (t) => ({
     version: t.exposeInt("version"),
     programName: t.exposeString("programName"),
@@ -57,6 +59,7 @@ export const Campaign = builder.prismaNode("Campaign", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.campaign(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.campaign(ctx.actor, row),
   fields: (t) => ({
     name: t.exposeString("name"),
     purpose: t.expose("purpose", { type: CampaignPurposeEnum }),
@@ -86,7 +89,14 @@ export const Campaign = builder.prismaNode("Campaign", {
       {
         cursor: "id",
         args: { status: t.arg({ type: ConsentStatusEnum }) },
-        query: (args) => ({ where: args.status ? { status: args.status } : {} }),
+        query: (args, ctx) => {
+          checkPageArgs(args as { after?: string | null }, "id");
+          return {
+            where: {
+              AND: [visible.consent(ctx.actor), args.status ? { status: args.status } : {}],
+            },
+          };
+        },
       },
       ConsentConnection,
     ),
@@ -116,7 +126,7 @@ builder.queryFields((t) => ({
       args: { status: t.arg({ type: CampaignStatusEnum }) },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.campaign.findMany({
-          ...query,
+          ...checkedPage(query, args),
           where: { AND: [visible.campaign(ctx.actor), args.status ? { status: args.status } : {}] },
         }),
     },

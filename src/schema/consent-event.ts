@@ -3,8 +3,9 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { decodeCursor, encodeCursor } from "../events/cursor.ts";
 import { consentStreamFilter } from "../services/streams.ts";
 import { verifyLedger } from "../services/ledger.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
+import { checkedPage } from "./cursors.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
 import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
@@ -12,6 +13,7 @@ export const ConsentEvent = builder.prismaNode("ConsentEvent", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.consentEvent(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.consentEvent(ctx.actor, row),
   fields: (t) => ({
     cursor: t.string({
       description: "Pass as `after` to consentChanged to resume right behind this event.",
@@ -52,7 +54,7 @@ builder.queryField("consentEvents", (t) =>
       args: { campaignId: t.arg.id(), subscriberId: t.arg.id() },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.consentEvent.findMany({
-          ...query,
+          ...checkedPage(query, args),
           // the cursor is (organizationId, sequence): pages follow the ledger's sequence
           orderBy: { sequence: "asc" },
           where: {
@@ -84,14 +86,30 @@ const LedgerVerification = builder.simpleObject("LedgerVerification", {
 builder.queryField("verifyLedger", (t) =>
   t.field({
     type: LedgerVerification,
-    description: "Recomputes the organization's whole hash chain.",
+    description:
+      "Recomputes the organization's whole hash chain. For a PARTNER key, eventsChecked counts the checked events of its campaigns, and firstBrokenEventId is null unless that event is one of them.",
     resolve: async (_root, _args, ctx) => {
-      const check = await verifyLedger(ctx.runtime.prisma, ctx.actor.organizationId);
+      const { prisma } = ctx.runtime;
+      const check = await verifyLedger(prisma, ctx.actor.organizationId);
+      // Sequences start at 1 without gaps: the events checked are the first eventsChecked.
+      const eventsChecked =
+        ctx.actor.campaignIds === null
+          ? check.eventsChecked
+          : await prisma.consentEvent.count({
+              where: {
+                AND: [{ sequence: { lte: check.eventsChecked } }, visible.consentEvent(ctx.actor)],
+              },
+            });
+      const broken = check.firstBrokenEventId
+        ? await prisma.consentEvent.findFirst({
+            where: { AND: [{ id: check.firstBrokenEventId }, visible.consentEvent(ctx.actor)] },
+            select: { id: true },
+          })
+        : null;
       return {
-        ...check,
-        firstBrokenEventId: check.firstBrokenEventId
-          ? encodeGlobalID("ConsentEvent", check.firstBrokenEventId)
-          : null,
+        ok: check.ok,
+        eventsChecked,
+        firstBrokenEventId: broken ? encodeGlobalID("ConsentEvent", broken.id) : null,
       };
     },
   }),

@@ -1,15 +1,17 @@
 // Consent: the current state of one subscriber for one campaign, and the consents query.
 import { confirmOptIn, optIn, optOut } from "../services/consents.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentMethodEnum, ConsentStatusEnum } from "./enums.ts";
 import { ConsentEvent } from "./consent-event.ts";
+import { checkedPage } from "./cursors.ts";
 import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
 export const Consent = builder.prismaNode("Consent", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.consent(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.consent(ctx.actor, row),
   fields: (t) => ({
     subscriber: t.relation("subscriber"),
     campaign: t.relation("campaign"),
@@ -42,7 +44,7 @@ builder.queryField("consents", (t) =>
       },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.consent.findMany({
-          ...query,
+          ...checkedPage(query, args),
           where: {
             AND: [
               visible.consent(ctx.actor),

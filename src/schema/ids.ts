@@ -1,25 +1,13 @@
 // Global IDs in arguments: decoded once, at the edge, into the database id of the expected type.
 // An ID that is malformed, of another type or of another tenant reads exactly like an unknown one.
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import { notFound } from "../domain/errors.ts";
+import { notFoundAsSent, OBJECT_LABELS } from "../domain/errors.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Never a real row's id (ids are UUIDv7); used so that a malformed id simply matches nothing. */
 export const NO_ROW_ID = "00000000-0000-0000-0000-000000000000";
 
 export const asRowId = (id: string) => (UUID.test(id) ? id : NO_ROW_ID);
-
-/** How NOT_FOUND messages name each type, the same words the services use. */
-const LABELS: Record<string, string> = {
-  ApiKey: "API key",
-  Campaign: "campaign",
-  Consent: "consent",
-  ConsentEvent: "consent event",
-  KeywordEvent: "keyword event",
-  Organization: "organization",
-  Sender: "sender",
-  Subscriber: "subscriber",
-};
 
 export function rowIdOf(typename: string, globalId: string): string {
   let decoded: { typename: string; id: string } | null = null;
@@ -29,7 +17,7 @@ export function rowIdOf(typename: string, globalId: string): string {
     decoded = null;
   }
   if (!decoded || decoded.typename !== typename || !UUID.test(decoded.id)) {
-    throw notFound(LABELS[typename] ?? typename, globalId);
+    throw notFoundAsSent(OBJECT_LABELS[typename] ?? typename, globalId);
   }
   return decoded.id;
 }

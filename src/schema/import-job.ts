@@ -1,9 +1,10 @@
 // Consent imports over GraphQL: a CSV uploaded as a multipart request becomes an import job that
 // runs in the background; the job is read with its row errors, and watched as it advances.
 import { GraphQLError } from "graphql";
-import { badInput, notFound } from "../domain/errors.ts";
+import { badInput, notFoundAsSent } from "../domain/errors.ts";
 import { ImportJobStatus } from "../generated/prisma/enums.ts";
 import { findImportJob, startImport, watchImportJob } from "../services/import.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
 
@@ -44,8 +45,8 @@ const ImportRowError = builder.simpleObject("ImportRowError", {
 export const ImportJob = builder.prismaNode("ImportJob", {
   nullable: true,
   id: { field: "id" },
-  authScopes: { configure: true },
-  findUnique: (id, ctx) => ({ id: asRowId(id), organizationId: ctx.actor.organizationId }),
+  authScopes: (row, ctx) => sees.importJob(ctx.actor, row),
+  findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.importJob(ctx.actor)] }),
   fields: (t) => ({
     status: t.expose("status", { type: ImportJobStatusEnum }),
     fileName: t.exposeString("fileName"),
@@ -96,7 +97,7 @@ export const ImportJob = builder.prismaNode("ImportJob", {
 /** The database id behind an import job's global ID; unknown ones read as NOT_FOUND. */
 function jobRowId(globalId: string): string {
   const id = rowIdOrNull("ImportJob", globalId);
-  if (!id) throw notFound("import job", globalId);
+  if (!id) throw notFoundAsSent("import job", globalId);
   return id;
 }
 
@@ -111,7 +112,7 @@ builder.queryField("importJob", (t) =>
       if (!id) return null;
       return ctx.runtime.prisma.importJob.findFirst({
         ...query,
-        where: { id, organizationId: ctx.actor.organizationId },
+        where: { AND: [{ id }, visible.importJob(ctx.actor)] },
       });
     },
   }),
@@ -159,7 +160,7 @@ builder.subscriptionField("importJobProgress", (t) =>
       const id = jobRowId(String(args.id));
       const organizationId = ctx.actor.organizationId;
       if (!(await findImportJob(ctx.runtime, organizationId, id))) {
-        throw notFound("import job", String(args.id));
+        throw notFoundAsSent("import job", String(args.id));
       }
       return watchImportJob(ctx.runtime, organizationId, id);
     },

@@ -2,8 +2,9 @@
 import { decodeCursor, encodeCursor } from "../events/cursor.ts";
 import { keywordStreamFilter } from "../services/streams.ts";
 import { markReviewed, receiveInboundMessage } from "../services/inbound.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
+import { checkedPage } from "./cursors.ts";
 import { KeywordIntentEnum } from "./enums.ts";
 import { asRowId, filterId, rowIdOf } from "./ids.ts";
 
@@ -11,6 +12,7 @@ export const KeywordEvent = builder.prismaNode("KeywordEvent", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.keywordEvent(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.keywordEvent(ctx.actor, row),
   fields: (t) => ({
     cursor: t.string({
       description: "Pass as `after` to keywordEventReceived to resume right behind this message.",
@@ -28,11 +30,28 @@ export const KeywordEvent = builder.prismaNode("KeywordEvent", {
     reply: t.exposeString("reply", { nullable: true }),
     repliedAt: t.expose("repliedAt", { type: "DateTime", nullable: true }),
     receivedAt: t.expose("receivedAt", { type: "DateTime" }),
-    consentEvents: t.relation("consentEvents", { query: { orderBy: { sequence: "asc" } } }),
-    sender: t.relation("sender"),
+    consentEvents: t.relation("consentEvents", {
+      description: "The consent changes it caused, those of the key's campaigns only.",
+      query: (_args, ctx) => ({
+        where: visible.consentEvent(ctx.actor),
+        orderBy: { sequence: "asc" },
+      }),
+    }),
+    sender: t.prismaField({
+      type: "Sender",
+      nullable: true,
+      description:
+        "The sender that received it; null for a PARTNER key with no campaign on that sender.",
+      select: { senderId: true },
+      resolve: (query, event, _args, ctx) =>
+        ctx.runtime.prisma.sender.findFirst({
+          ...query,
+          where: { AND: [{ id: event.senderId }, visible.sender(ctx.actor)] },
+        }),
+    }),
     campaigns: t.prismaField({
       type: ["Campaign"],
-      description: "The campaigns the message resolved to.",
+      description: "The campaigns the message resolved to, those of the key's campaigns only.",
       select: { campaignIds: true },
       resolve: (query, event, _args, ctx) =>
         ctx.runtime.prisma.campaign.findMany({
@@ -58,7 +77,7 @@ builder.queryField("keywordEvents", (t) =>
       },
       resolve: (query, _root, args, ctx) =>
         ctx.runtime.prisma.keywordEvent.findMany({
-          ...query,
+          ...checkedPage(query, args),
           // the cursor is (organizationId, sequence): pages follow the sequence
           orderBy: { sequence: "asc" },
           where: {

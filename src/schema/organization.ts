@@ -1,6 +1,6 @@
 // Organization and Viewer: who the caller is, and the platform key's onboarding of organizations.
 import { createOrganization, updateOrganization } from "../services/organizations.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { RoleEnum } from "./enums.ts";
 import { asRowId } from "./ids.ts";
@@ -9,6 +9,9 @@ export const Organization = builder.prismaNode("Organization", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.organization(ctx.actor)] }),
+  // Besides its own, the platform key sees the organization it has just created.
+  authScopes: (row, ctx) =>
+    sees.organization(ctx.actor, row) ? true : { $granted: "createdOrganization" },
   fields: (t) => ({
     name: t.exposeString("name"),
     hasTwilioAuthToken: t.boolean({
@@ -46,7 +49,7 @@ const CreateOrganizationInput = builder.inputType("CreateOrganizationInput", {
 
 const CreateOrganizationPayload = builder.simpleObject("CreateOrganizationPayload", {
   fields: (t) => ({
-    organization: t.field({ type: Organization }),
+    organization: t.field({ type: Organization, grantScopes: ["createdOrganization"] }),
     secret: t.string({ description: "The new organization's first ADMIN key. Shown once." }),
   }),
 });

@@ -1,14 +1,16 @@
 // Senders over GraphQL.
 import { createSender } from "../services/senders.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { SenderKindEnum } from "./enums.ts";
+import { checkedPage } from "./cursors.ts";
 import { asRowId } from "./ids.ts";
 
 export const Sender = builder.prismaNode("Sender", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.sender(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.sender(ctx.actor, row),
   fields: (t) => ({
     address: t.exposeString("address", { description: "E.164, or the digits of a short code." }),
     kind: t.expose("kind", { type: SenderKindEnum }),
@@ -48,8 +50,11 @@ builder.queryField("senders", (t) =>
     {
       type: "Sender",
       cursor: "id",
-      resolve: (query, _root, _args, ctx) =>
-        ctx.runtime.prisma.sender.findMany({ ...query, where: visible.sender(ctx.actor) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.runtime.prisma.sender.findMany({
+          ...checkedPage(query, args),
+          where: visible.sender(ctx.actor),
+        }),
     },
     { name: "SenderConnection" },
     { name: "SenderEdge" },

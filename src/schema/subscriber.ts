@@ -3,19 +3,18 @@
 import { normalizePhone } from "../domain/phone.ts";
 import { badInput } from "../domain/errors.ts";
 import { subscriberEvidence } from "../services/evidence.ts";
-import { visible } from "../services/visibility.ts";
+import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentEventConnection } from "./consent-event.ts";
+import { checkedPage, checkPageArgs } from "./cursors.ts";
 import { ConsentStatusEnum } from "./enums.ts";
 import { asRowId, filterId, rowIdOrNull } from "./ids.ts";
-
-const partnerCampaigns = (campaignIds: readonly string[] | null) =>
-  campaignIds === null ? {} : { campaignId: { in: [...campaignIds] } };
 
 export const Subscriber = builder.prismaNode("Subscriber", {
   nullable: true,
   id: { field: "id" },
   findUnique: (id, ctx) => ({ id: asRowId(id), AND: [visible.subscriber(ctx.actor)] }),
+  authScopes: (row, ctx) => sees.subscriber(ctx.actor, row),
   fields: (t) => ({
     phone: t.exposeString("phone", { description: "E.164." }),
     timezone: t.exposeString("timezone", { nullable: true }),
@@ -23,7 +22,7 @@ export const Subscriber = builder.prismaNode("Subscriber", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     consents: t.relation("consents", {
       query: (_args, ctx) => ({
-        where: partnerCampaigns(ctx.actor.campaignIds),
+        where: visible.consent(ctx.actor),
         orderBy: { id: "asc" },
       }),
     }),
@@ -31,10 +30,10 @@ export const Subscriber = builder.prismaNode("Subscriber", {
       "consentEvents",
       {
         cursor: "organizationId_sequence",
-        query: (_args, ctx) => ({
-          where: partnerCampaigns(ctx.actor.campaignIds),
-          orderBy: { sequence: "asc" },
-        }),
+        query: (args, ctx) => {
+          checkPageArgs(args, "organizationId_sequence");
+          return { where: visible.consentEvent(ctx.actor), orderBy: { sequence: "asc" } };
+        },
       },
       ConsentEventConnection,
     ),
@@ -85,7 +84,7 @@ builder.queryFields((t) => ({
               }
             : {};
         return ctx.runtime.prisma.subscriber.findMany({
-          ...query,
+          ...checkedPage(query, args),
           where: { AND: [visible.subscriber(ctx.actor), consentFilter] },
         });
       },

@@ -6,7 +6,7 @@ import {
   type Actor,
   type Role,
 } from "../domain/api-key.ts";
-import { badInput, forbidden, notFound } from "../domain/errors.ts";
+import { badInput, conflict, forbidden, notFound } from "../domain/errors.ts";
 import type { Prisma } from "../db/client.ts";
 import { LRUCache } from "lru-cache";
 
@@ -105,10 +105,46 @@ export async function revokeApiKey(prisma: Prisma, actor: Actor, id: string) {
     where: { id, organizationId: actor.organizationId },
   });
   if (!key) throw notFound("API key", id);
+  // Revoking it would leave no key that may create organizations.
+  if (key.isPlatform) {
+    throw forbidden("The platform key cannot be revoked; replace it with rotatePlatformKey.");
+  }
   const revoked = key.revokedAt
     ? key
     : await prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
   // After the write: a lookup racing it cannot cache the key again as valid.
   recentKeys.delete(key.secretHash);
   return revoked;
+}
+
+/**
+ * Replaces the platform key: in one transaction a new platform key is created and the caller's is
+ * revoked, so there is always exactly one. Only the platform key itself may do it.
+ */
+export async function rotatePlatformKey(prisma: Prisma, actor: Actor) {
+  if (!actor.isPlatform) throw forbidden("Only the platform key may rotate the platform key.");
+  const secret = newApiKeySecret();
+  const { apiKey, oldSecretHash } = await prisma.$transaction(async (tx) => {
+    const old = await tx.apiKey.findFirst({
+      where: { id: actor.apiKeyId, isPlatform: true, revokedAt: null },
+    });
+    const revoked = await tx.apiKey.updateMany({
+      where: { id: actor.apiKeyId, isPlatform: true, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    if (!old || revoked.count !== 1) throw conflict("This platform key was rotated already.");
+    const created = await tx.apiKey.create({
+      data: {
+        organizationId: old.organizationId,
+        name: old.name,
+        role: "ADMIN",
+        isPlatform: true,
+        secretHash: hashApiKeySecret(secret),
+        secretPrefix: apiKeySecretPrefix(secret),
+      },
+    });
+    return { apiKey: created, oldSecretHash: old.secretHash };
+  });
+  recentKeys.delete(oldSecretHash);
+  return { apiKey, secret };
 }

@@ -3,13 +3,12 @@
 // input, states the change as a command for the decider (src/domain/decider.ts) and hands it to
 // the ledger writer (ledger.ts), which decides, applies and records it in the organization's
 // next group commit, or writes nothing.
-import { isIP } from "node:net";
 import { canWriteConsent, type Actor } from "../domain/api-key.ts";
 import type { ConsentMethod } from "../domain/consent.ts";
 import type { CommandContext, ConsentCommand, OptOutScope } from "../domain/decider.ts";
 import { badInput, notFound } from "../domain/errors.ts";
 import { classifyMessage } from "../domain/keywords.ts";
-import { ledgerJson } from "../domain/ledger.ts";
+import { checkEvidence } from "../domain/evidence.ts";
 import {
   checkMessageBody,
   checkProviderMessageId,
@@ -24,7 +23,6 @@ import type { Runtime } from "./runtime.ts";
 export type { OptOutScope };
 
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
-const MAX_EVIDENCE_BYTES = 16_384;
 
 // ---------------------------------------------------------------------------------------------
 // Input checks
@@ -36,47 +34,6 @@ function checkOccurredAt(value: Date | null | undefined, now: Date): Date {
     throw badInput("input.occurredAt", `${value.toISOString()} is in the future`);
   }
   return value;
-}
-
-/** Evidence is a JSON object; its well-known fields (ip, userAgent, pageUrl) must be what they say. */
-export function checkEvidence(
-  value: unknown,
-  field = "input.evidence",
-): Record<string, unknown> | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== "object" || Array.isArray(value))
-    throw badInput(field, "must be a JSON object");
-  const evidence = value as Record<string, unknown>;
-  const text = ledgerJson(evidence, field);
-  if (Buffer.byteLength(text) > MAX_EVIDENCE_BYTES) {
-    throw badInput(field, `must be at most ${MAX_EVIDENCE_BYTES} bytes of JSON`);
-  }
-  if (text.includes("\\u0000")) throw badInput(field, "must not contain NUL characters");
-  if (evidence.ip !== undefined && (typeof evidence.ip !== "string" || isIP(evidence.ip) === 0)) {
-    throw badInput(`${field}.ip`, `${JSON.stringify(evidence.ip)} is not an IP address`);
-  }
-  if (
-    evidence.userAgent !== undefined &&
-    (typeof evidence.userAgent !== "string" || evidence.userAgent.length > 1000)
-  ) {
-    throw badInput(`${field}.userAgent`, "must be a string of at most 1000 characters");
-  }
-  if (evidence.pageUrl !== undefined) {
-    let ok = typeof evidence.pageUrl === "string";
-    if (ok) {
-      try {
-        ok = ["http:", "https:"].includes(new URL(evidence.pageUrl as string).protocol);
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok)
-      throw badInput(
-        `${field}.pageUrl`,
-        `${JSON.stringify(evidence.pageUrl)} is not an http(s) URL`,
-      );
-  }
-  return evidence;
 }
 
 // ---------------------------------------------------------------------------------------------

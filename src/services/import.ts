@@ -18,7 +18,7 @@ import { parse as parseSync } from "csv-parse/sync";
 import { LRUCache } from "lru-cache";
 import type { SqlQuery } from "../db/client.ts";
 import { canConfigure, type Actor } from "../domain/api-key.ts";
-import { badInput, DomainError, forbidden, notFound } from "../domain/errors.ts";
+import { badInput, DomainError, forbidden, notFound, notFoundAsSent } from "../domain/errors.ts";
 import {
   applyOrder,
   campaignReference,
@@ -136,7 +136,7 @@ export async function resolveCampaign(
   reference: string,
 ): Promise<Campaign> {
   const found = await findCampaign(runtime.prisma, organizationId, reference);
-  if (!found) throw notFound("campaign", reference);
+  if (!found) throw notFoundAsSent("campaign", reference);
   return found;
 }
 
@@ -386,8 +386,18 @@ class ImportRun {
       skip_empty_lines: true,
       skip_records_with_error: true,
     });
+    // One row may be refused by several parse errors (a quote left open runs to the end of the
+    // file, and the parser reports that too): it is one failed row, listed with every reason.
+    let lastRefused: RowError | null = null;
     parser.on("skip", (error: CsvError & { lines?: number }) => {
-      csvErrors.push({ row: error.lines ?? this.lastRow, reason: `csv: ${error.message}` });
+      const row = error.lines ?? this.lastRow;
+      const reason = `csv: ${error.message}`;
+      if (lastRefused?.row === row) {
+        lastRefused.reason += `; ${reason}`;
+        return;
+      }
+      lastRefused = { row, reason };
+      csvErrors.push(lastRefused);
     });
     // Read errors reach the loop below through the parser; stopping early is not one to report.
     const flowing = pipeline(input, tap, parser).catch(() => undefined);

@@ -33,23 +33,44 @@ export function normalizeSenderLookup(to: string, defaultRegion: string): string
   return normalizePhone(raw, defaultRegion, "input.to");
 }
 
-/** The sender that received a message; for an API caller it must be of the caller's organization. */
-export async function findSenderByAddress(
-  runtime: Runtime,
-  address: string,
-  organizationId?: string,
-) {
-  const sender = await runtime.prisma.sender.findUnique({ where: { address } });
-  if (!sender || (organizationId && sender.organizationId !== organizationId)) {
-    throw notFound("sender with address", address);
-  }
+/** The sender that received a message: the receiving organization's sender with that address. */
+async function findSenderByAddress(runtime: Runtime, address: string, organizationId: string) {
+  const sender = await runtime.prisma.sender.findUnique({
+    where: { organizationId_address: { organizationId, address } },
+  });
+  if (!sender) throw notFound("sender", address, "address");
   return sender;
 }
 
+/**
+ * Every organization's sender with this address (several organizations may register one), each
+ * with the Twilio auth token its webhooks are signed with: organizations with a token of their
+ * own first, then those on TWILIO_AUTH_TOKEN, each in the order they registered the address. A
+ * webhook belongs to the first whose token validates its signature.
+ */
+export async function sendersWithAddress(runtime: Runtime, address: string) {
+  const senders = await runtime.prisma.sender.findMany({
+    where: { address },
+    include: { organization: { select: { twilioAuthToken: true } } },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
+  const candidates = senders.map(({ organization, ...sender }) => ({
+    sender,
+    ownToken: organization.twilioAuthToken !== null,
+    token: organization.twilioAuthToken ?? runtime.config.twilioAuthToken ?? null,
+  }));
+  return [...candidates.filter((c) => c.ownToken), ...candidates.filter((c) => !c.ownToken)];
+}
+
+/**
+ * Processes an inbound message for the caller's organization, or (actor null: a webhook) for the
+ * organization the webhook was resolved to.
+ */
 export async function receiveInboundMessage(
   runtime: Runtime,
   actor: Actor | null,
   input: InboundMessage,
+  receiver: string | undefined = actor?.organizationId,
 ) {
   const now = new Date();
   const body = checkMessageBody(input.body, "input.body");
@@ -60,7 +81,8 @@ export async function receiveInboundMessage(
   const from = normalizePhone(input.from, runtime.config.defaultRegion, "input.from");
   const to = normalizeSenderLookup(input.to, runtime.config.defaultRegion);
   const receivedAt = checkReceivedAt(input.receivedAt, now, "input.receivedAt");
-  const sender = await findSenderByAddress(runtime, to, actor?.organizationId);
+  if (receiver === undefined) throw notFound("sender", to, "address");
+  const sender = await findSenderByAddress(runtime, to, receiver);
   const organizationId = sender.organizationId;
   const classification = classifyMessage(
     body,

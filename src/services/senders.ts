@@ -19,7 +19,11 @@ export async function createSender(
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw conflict(`A sender with address ${address} is already registered.`, "input.address");
+      // Only the caller's own organization can hold it: another's registration is not a conflict.
+      throw conflict(
+        `A sender with address ${address} is already registered in this organization.`,
+        "input.address",
+      );
     }
     throw error;
   }

@@ -8,7 +8,7 @@ import WebSocket from "ws";
 import { schema } from "../../src/schema/index.ts";
 import { createImportJob } from "../../src/services/import.ts";
 import { testApp } from "../support/app.ts";
-import { createCampaign } from "../support/fixtures.ts";
+import { createCampaign, createSender } from "../support/fixtures.ts";
 import { newOrganization, ok, rowCounts } from "../support/graphql.ts";
 import { graphql } from "../generated/gql.ts";
 import { decodeGlobalID } from "@pothos/plugin-relay";
@@ -286,7 +286,8 @@ const probes: Probe[] = [
     expect: "FORBIDDEN",
   },
   {
-    // The one documented exception: sender addresses are unique across organizations.
+    // Addresses are unique per organization: A registered B's number as its own before the
+    // probes, so A's attempt is A's own conflict, saying nothing of B.
     field: "createSender",
     query:
       "mutation($a: String!) { createSender(input: { address: $a, kind: LONG_CODE }) { sender { id } } }",
@@ -331,17 +332,24 @@ const probes: Probe[] = [
     expect: "own",
   },
   {
+    // reaches A's own sender with that address, never B's
     field: "receiveInboundMessage",
     query:
       'mutation($p: String!, $to: String!) { receiveInboundMessage(input: { from: $p, to: $to, body: "STOP" }) { reply } }',
     variables: (b) => ({ p: b.phone, to: b.senderAddress }),
-    expect: "NOT_FOUND",
+    expect: "own",
   },
   {
     field: "revokeApiKey",
     query: "mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { id } } }",
     variables: (b) => ({ id: b.apiKeyId }),
     expect: "NOT_FOUND",
+  },
+  {
+    field: "rotatePlatformKey",
+    query: "mutation { rotatePlatformKey { secret } }",
+    variables: () => ({}),
+    expect: "FORBIDDEN",
   },
   {
     field: "setCampaignStatus",
@@ -486,6 +494,7 @@ beforeAll(async () => {
   port = (await testApp()).server.port;
   a = await target("Alpha", "+14155550141");
   b = await target("Bravo", "+14155550142");
+  await createSender(a.org.adminKey, b.senderAddress);
 });
 
 /** What the caller sent, in every form it can read back (a global ID is only base64 of its row id). */

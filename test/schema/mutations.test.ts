@@ -342,7 +342,7 @@ describe("createSender", () => {
     expect((await rowCounts(org.rowId)).senders).toBe(3);
   });
 
-  it("refuses an address already registered, in any format and by any organization (CONFLICT)", async () => {
+  it("refuses an address already registered in the organization, in any format (CONFLICT), and lets another organization register it", async () => {
     const org = await newOrganization();
     const other = await newOrganization();
     const { address } = await createSender(org.adminKey);
@@ -350,12 +350,13 @@ describe("createSender", () => {
     const conflict = {
       code: "CONFLICT" as const,
       field: "input.address",
-      message: new RegExp(`^A sender with address \\${address} is already registered\\.$`),
+      message: new RegExp(
+        `^A sender with address \\${address} is already registered in this organization\\.$`,
+      ),
     };
     for (const [who, input] of [
       [org, address],
       [org, formatted],
-      [other, address],
     ] as const) {
       const otherBefore = await rowCounts(other.rowId);
       await refused(
@@ -365,8 +366,12 @@ describe("createSender", () => {
       );
       expect(await rowCounts(other.rowId)).toEqual(otherBefore);
     }
+    // Registering proves nothing, so another organization's claim is not refused either.
+    const mine = await ok(other.adminKey, CreateSender, { input: { address, kind: "LONG_CODE" } });
+    expect(mine.createSender.sender.address).toBe(address);
     const short = uniqueShortCode();
     await ok(org.adminKey, CreateSender, { input: { address: short, kind: "SHORT_CODE" } });
+    await ok(other.adminKey, CreateSender, { input: { address: short, kind: "SHORT_CODE" } });
     await refused(
       other,
       () =>

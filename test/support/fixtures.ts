@@ -20,7 +20,7 @@ export const disclosures = (programName = "Acme Deals"): DisclosuresInput => ({
 });
 
 /**
- * A US long code no other test uses (sender addresses are unique across organizations). Random
+ * A US long code no other test uses (webhooks and inbound messages find senders by address). Random
  * numbers collided once a run created a few thousand senders, so each test process counts: its
  * vitest pool id picks the exchange's first digit (one per worker sharing a database) and a counter
  * kept on globalThis (test files share the process) the rest, from a random start.
