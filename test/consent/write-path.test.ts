@@ -258,6 +258,27 @@ describe("a PARTNER key writes only inside its campaigns", () => {
     expect(await verifyLedger(org.adminKey)).toMatchObject({ ok: true });
   });
 
+  it("a provider message id already used answers CONFLICT for another message, showing nothing of it", async () => {
+    const { org, sender, partner } = await setUp();
+    const first = {
+      from: "+14155550180",
+      to: sender.address,
+      body: "THEIRS please, my secret words",
+      providerMessageId: "SM-known-1",
+    };
+    expect((await execute(org.adminKey, Inbound, { input: first })).errors).toBeUndefined();
+    const before = await rowCounts(org.rowId);
+    const probe = await execute(partner, Inbound, {
+      input: { ...first, from: PHONE, body: "HELP" },
+    });
+    expect(probe.errors?.[0]).toMatchObject({
+      extensions: { code: "CONFLICT", field: "input.providerMessageId" },
+    });
+    expect(JSON.stringify(probe)).not.toContain("secret");
+    expect(JSON.stringify(probe)).not.toContain("+14155550180");
+    expect(await rowCounts(org.rowId)).toEqual(before);
+  });
+
   it("optOut with SENDER or ORGANIZATION scope opts out only the key's campaigns", async () => {
     const { org, own, foreign, partner } = await setUp();
     for (const scope of ["SENDER", "ORGANIZATION"] as const) {
