@@ -1,5 +1,6 @@
-// The ledger writer's statements: a batch's inbound messages, consents and events, each written
-// with one statement whatever the batch's size. Only ledger.ts calls them.
+// The ledger writer's statements: a batch's inbound messages, consents, events and idempotency
+// records, each written with one statement whatever the batch's size. Only ledger-batch.ts calls
+// them.
 import type { SqlQuery } from "../db/client.ts";
 import type { Consent, ConsentEvent, KeywordEvent } from "../generated/prisma/client.ts";
 
@@ -114,6 +115,28 @@ export async function insertEvents(
       rows.map((e) => e.keywordEventId),
       rows.map((e) => e.prevHash),
       rows.map((e) => e.hash),
+    ],
+  );
+}
+
+export async function insertIdempotencyRecords(
+  sql: SqlQuery,
+  organizationId: string,
+  createdAt: Date,
+  rows: readonly { key: string; operation: string; hash: string; result: string }[],
+) {
+  if (rows.length === 0) return;
+  await sql(
+    `insert into "IdempotencyRecord" ("organizationId", key, operation, "requestHash", result, "createdAt")
+     select $1::uuid, r.key, r.operation, r.hash, r.result::jsonb, $2::timestamp(3)
+     from unnest($3::text[], $4::text[], $5::text[], $6::text[]) as r(key, operation, hash, result)`,
+    [
+      organizationId,
+      createdAt.toISOString(),
+      rows.map((r) => r.key),
+      rows.map((r) => r.operation),
+      rows.map((r) => r.hash),
+      rows.map((r) => r.result),
     ],
   );
 }

@@ -24,6 +24,56 @@ export const emptyReach = (): CampaignReach => ({
   sendersOfCampaigns: new Set(),
 });
 
+/** What a keyed request answered the first time (the writer stores it; see ledger-batch.ts). */
+export interface IdempotencyRecordRow {
+  operation: string;
+  requestHash: string;
+  result: {
+    consentIds: string[];
+    eventIds: string[];
+    changed: boolean;
+    confirmationMessage: string | null;
+  };
+}
+
+/** The first results of these idempotency keys, by key (those used before). */
+export async function readIdempotencyRecords(
+  sql: SqlQuery,
+  organizationId: string,
+  keys: readonly string[],
+): Promise<Map<string, IdempotencyRecordRow>> {
+  if (keys.length === 0) return new Map();
+  const rows = await sql<IdempotencyRecordRow & { key: string }>(
+    `select key, operation, "requestHash", result from "IdempotencyRecord"
+     where "organizationId" = $1::uuid and key = any($2::text[])`,
+    [organizationId, keys],
+  );
+  return new Map(rows.map((row) => [row.key, row]));
+}
+
+/** An inbound message recorded before under a provider's message id. */
+export interface SeenMessage {
+  id: string;
+  from: string;
+  to: string;
+  body: string;
+}
+
+/** The messages recorded under these provider message ids, by id (those seen before). */
+export async function readSeenMessages(
+  sql: SqlQuery,
+  organizationId: string,
+  providerMessageIds: readonly string[],
+): Promise<Map<string, SeenMessage>> {
+  if (providerMessageIds.length === 0) return new Map();
+  const rows = await sql<SeenMessage & { providerMessageId: string }>(
+    `select id::text, "providerMessageId", "from", "to", body from "KeywordEvent"
+     where "organizationId" = $1::uuid and "providerMessageId" = any($2::text[])`,
+    [organizationId, providerMessageIds],
+  );
+  return new Map(rows.map((row) => [row.providerMessageId, row]));
+}
+
 /** A UTC timestamp as Postgres writes it inside JSON ("2026-12-06T08:00:00.123"). */
 const utc = (text: string) => new Date(text.endsWith("Z") ? text : `${text}Z`);
 
