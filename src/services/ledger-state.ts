@@ -211,7 +211,6 @@ export async function readConsents(
     lastFromStatus: ConsentStatus | null;
     lastMethod: ConsentMethod;
     lastOccurredAtMs: number;
-    settled: ConsentStatus | null;
   }>(
     `select c.id::text, c."subscriberId"::text as "subscriberId", c."campaignId"::text as "campaignId",
             c.status::text as status, c.method::text as method, c."hadConsented", c."lastSequence",
@@ -220,14 +219,12 @@ export async function readConsents(
             (extract(epoch from c."createdAt") * 1000)::float8 as "createdAtMs",
             (extract(epoch from c."updatedAt") * 1000)::float8 as "updatedAtMs",
             e."fromStatus"::text as "lastFromStatus", e.method::text as "lastMethod",
-            (extract(epoch from e."occurredAt") * 1000)::float8 as "lastOccurredAtMs",
-            case when c.status in ('OPTED_IN', 'OPTED_OUT') then c.status::text
-                 else (select x."toStatus"::text from "ConsentEvent" x
-                       where x."subscriberId" = c."subscriberId" and x."campaignId" = c."campaignId"
-                         and x."toStatus" in ('OPTED_IN', 'OPTED_OUT')
-                       order by x.sequence desc limit 1) end as settled
+            (extract(epoch from e."occurredAt") * 1000)::float8 as "lastOccurredAtMs"
      from "Consent" c
-     join "ConsentEvent" e on e."organizationId" = c."organizationId" and e.sequence = c."lastSequence"
+     -- one index probe per consent: a join the planner may hash would scan the whole ledger
+     join lateral (select x."fromStatus", x.method, x."occurredAt" from "ConsentEvent" x
+                   where x."organizationId" = c."organizationId" and x.sequence = c."lastSequence"
+                  ) e on true
      where c."subscriberId" = any($1::uuid[])`,
     [subscriberIds],
   );
@@ -246,7 +243,7 @@ export async function readConsents(
         lastOccurredAt: new Date(row.lastOccurredAtMs),
         lastFromStatus: row.lastFromStatus,
         lastMethod: row.lastMethod,
-        settled: row.settled,
+        settled: row.status === "OPTED_IN" || row.status === "OPTED_OUT" ? row.status : null,
         disclosureVersionId: row.disclosureVersionId,
         expiresAt: row.expiresAtMs === null ? null : new Date(row.expiresAtMs),
       },
@@ -254,6 +251,29 @@ export async function readConsents(
     const list = bySubscriber.get(row.subscriberId);
     if (list) list.push(record);
     else bySubscriber.set(row.subscriberId, [record]);
+  }
+  // PENDING and EXPIRED stand on the last settled answer before them: read it for those only
+  const unsettled = [...bySubscriber.values()].flat().filter((r) => r.facts.settled === null);
+  if (unsettled.length > 0) {
+    const settled = await sql<{
+      subscriberId: string;
+      campaignId: string;
+      toStatus: ConsentStatus;
+    }>(
+      `select distinct on (e."subscriberId", e."campaignId")
+              e."subscriberId"::text as "subscriberId", e."campaignId"::text as "campaignId",
+              e."toStatus"::text as "toStatus"
+       from "ConsentEvent" e
+       join unnest($1::uuid[], $2::uuid[]) as k(subscriber, campaign)
+         on e."subscriberId" = k.subscriber and e."campaignId" = k.campaign
+       where e."toStatus" in ('OPTED_IN', 'OPTED_OUT')
+       order by e."subscriberId", e."campaignId", e.sequence desc`,
+      [unsettled.map((r) => r.subscriberId), unsettled.map((r) => r.facts.campaignId)],
+    );
+    const byPair = new Map(settled.map((r) => [`${r.subscriberId} ${r.campaignId}`, r.toStatus]));
+    for (const r of unsettled) {
+      r.facts.settled = byPair.get(`${r.subscriberId} ${r.facts.campaignId}`) ?? null;
+    }
   }
   return bySubscriber;
 }
