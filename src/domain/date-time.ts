@@ -4,6 +4,8 @@
 // consent, message or audience in this system is older, and a lenient parser would quietly read
 // 2026-02-30 as March 2 or year 0 as a real instant.
 
+import { badInput } from "./errors.ts";
+
 export const EARLIEST_DATE_TIME = new Date("2000-01-01T00:00:00.000Z");
 export const LATEST_DATE_TIME = new Date("9999-12-31T23:59:59.999Z");
 
@@ -60,4 +62,20 @@ export function checkDateTimeRange(date: Date, text = date.toISOString()): DateT
     return { ok: false, problem: `${quoted(text)} is after the year 9999` };
   }
   return { ok: true, date };
+}
+
+/** How far ahead of this server's clock a client's clock may run. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * When something happened, as a client states it: now when not given; refused as bad input of
+ * `field` when it lies in the future (beyond a clock's drift).
+ */
+export function pastOrNow(value: Date | null | undefined, now: Date, field: string): Date {
+  if (!value) return now;
+  if (Number.isNaN(value.getTime())) throw badInput(field, "is not a date");
+  if (value.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+    throw badInput(field, `${value.toISOString()} is in the future`);
+  }
+  return value;
 }

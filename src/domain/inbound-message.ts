@@ -4,7 +4,6 @@
 import { badInput } from "./errors.ts";
 
 const MAX_BODY = 1600;
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 export function checkMessageBody(body: string, field: string): string {
   if (body.length > MAX_BODY) throw badInput(field, `must be at most ${MAX_BODY} characters`);
@@ -15,15 +14,6 @@ export function checkMessageBody(body: string, field: string): string {
 export function checkProviderMessageId(id: string, field: string): string {
   if (id.length < 1 || id.length > 200) throw badInput(field, "must be 1 to 200 characters");
   return id;
-}
-
-export function checkReceivedAt(value: Date | null | undefined, now: Date, field: string): Date {
-  if (!value) return now;
-  if (Number.isNaN(value.getTime())) throw badInput(field, "is not a date");
-  if (value.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
-    throw badInput(field, `${value.toISOString()} is in the future`);
-  }
-  return value;
 }
 
 export interface MessageFacts {

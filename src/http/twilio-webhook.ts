@@ -92,7 +92,7 @@ export async function handleTwilioSms(
         body: params.Body,
         providerMessageId: params.MessageSid || params.SmsSid || null,
       },
-      sender.organizationId,
+      sender,
     );
     return send(res, 200, twiml(result.reply));
   } catch (error) {

@@ -8,11 +8,11 @@ import type { ConsentMethod } from "../domain/consent.ts";
 import type { CommandContext, ConsentCommand, OptOutScope } from "../domain/decider.ts";
 import { badInput, notFound } from "../domain/errors.ts";
 import { classifyMessage } from "../domain/keywords.ts";
+import { pastOrNow } from "../domain/date-time.ts";
 import { checkEvidence } from "../domain/evidence.ts";
 import {
   checkMessageBody,
   checkProviderMessageId,
-  checkReceivedAt,
   messageEvidence,
 } from "../domain/inbound-message.ts";
 import { normalizePhone } from "../domain/phone.ts";
@@ -21,20 +21,6 @@ import { write, type InboundRecord, type LedgerOutcome, type StoredResult } from
 import type { Runtime } from "./runtime.ts";
 
 export type { OptOutScope };
-
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
-
-// ---------------------------------------------------------------------------------------------
-// Input checks
-
-function checkOccurredAt(value: Date | null | undefined, now: Date): Date {
-  if (!value) return now;
-  if (Number.isNaN(value.getTime())) throw badInput("input.occurredAt", "is not a date");
-  if (value.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
-    throw badInput("input.occurredAt", `${value.toISOString()} is in the future`);
-  }
-  return value;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -109,7 +95,7 @@ export interface OptInInput {
 export async function optIn(runtime: Runtime, actor: Actor, input: OptInInput) {
   const now = new Date();
   const phone = normalizePhone(input.phone, runtime.config.defaultRegion, "input.phone");
-  const occurredAt = checkOccurredAt(input.occurredAt, now);
+  const occurredAt = pastOrNow(input.occurredAt, now, "input.occurredAt");
   const evidence = checkEvidence(input.evidence);
   const key = checkIdempotencyKey(input.idempotencyKey);
   const hash = requestHash("optIn", { ...input, phone, idempotencyKey: undefined });
@@ -166,7 +152,7 @@ export async function confirmOptIn(runtime: Runtime, actor: Actor, input: Confir
     message.providerMessageId,
     "input.message.providerMessageId",
   );
-  const receivedAt = checkReceivedAt(message.receivedAt, now, "input.message.receivedAt");
+  const receivedAt = pastOrNow(message.receivedAt, now, "input.message.receivedAt");
   const classification = classifyMessage(body);
   if (classification.intent !== "CONFIRM" || classification.needsReview) {
     throw badInput("input.message.body", `"${body}" is not a confirmation (Y or YES)`);

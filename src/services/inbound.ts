@@ -10,11 +10,12 @@ import { notFound } from "../domain/errors.ts";
 import {
   checkMessageBody,
   checkProviderMessageId,
-  checkReceivedAt,
   messageEvidence,
 } from "../domain/inbound-message.ts";
+import { pastOrNow } from "../domain/date-time.ts";
 import { classifyMessage } from "../domain/keywords.ts";
 import { normalizePhone } from "../domain/phone.ts";
+import type { Sender } from "../generated/prisma/client.ts";
 import { write, type InboundRecord } from "./ledger.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -64,13 +65,13 @@ export async function sendersWithAddress(runtime: Runtime, address: string) {
 
 /**
  * Processes an inbound message for the caller's organization, or (actor null: a webhook) for the
- * organization the webhook was resolved to.
+ * sender the webhook was resolved to.
  */
 export async function receiveInboundMessage(
   runtime: Runtime,
   actor: Actor | null,
   input: InboundMessage,
-  receiver: string | undefined = actor?.organizationId,
+  receiver: string | Sender | undefined = actor?.organizationId,
 ) {
   const now = new Date();
   const body = checkMessageBody(input.body, "input.body");
@@ -80,9 +81,10 @@ export async function receiveInboundMessage(
       : checkProviderMessageId(input.providerMessageId, "input.providerMessageId");
   const from = normalizePhone(input.from, runtime.config.defaultRegion, "input.from");
   const to = normalizeSenderLookup(input.to, runtime.config.defaultRegion);
-  const receivedAt = checkReceivedAt(input.receivedAt, now, "input.receivedAt");
+  const receivedAt = pastOrNow(input.receivedAt, now, "input.receivedAt");
   if (receiver === undefined) throw notFound("sender", to, "address");
-  const sender = await findSenderByAddress(runtime, to, receiver);
+  const sender =
+    typeof receiver === "string" ? await findSenderByAddress(runtime, to, receiver) : receiver;
   const organizationId = sender.organizationId;
   const classification = classifyMessage(
     body,
