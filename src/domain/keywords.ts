@@ -95,19 +95,44 @@ const REVOCATION_PHRASES: readonly RegExp[] = [
 const WORD_EDGES =
   /^[\p{P}\p{S}\p{Extended_Pictographic}\u200d\ufe0f]+|[\p{P}\p{S}\p{Extended_Pictographic}\u200d\ufe0f]+$/gu;
 
+/**
+ * What a person must do with a message:
+ * - NONE: nothing (an exact keyword, or nothing consent-related);
+ * - APPLIED: an opt-out read from other words, applied at once, to be confirmed or reversed;
+ * - HELD: an opt-out word that reads as no revocation (a question, a negation): nothing changes
+ *   until someone decides, and at the review deadline it is applied (fail safe).
+ */
+export type ReviewMark = "NONE" | "APPLIED" | "HELD";
+
 export interface Classification {
   intent: KeywordIntent;
   /** the keyword as matched (normalized), when one was */
   keyword: string | null;
-  /** a person should look at it: an opt-out read from other words */
+  /** a person should look at it: review !== "NONE" */
   needsReview: boolean;
+  review: ReviewMark;
+  /** for a HELD message, the opt-out it would apply if it is a revocation after all */
+  heldIntent: "OPT_OUT" | "OPT_OUT_ALL" | null;
+  /** the language of the words that decided it (BCP 47, "en", "es"…), when they tell one */
+  locale: string | null;
 }
 
-const exact = (intent: KeywordIntent, keyword: string): Classification => ({
+const classified = (
+  intent: KeywordIntent,
+  keyword: string | null,
+  review: ReviewMark = "NONE",
+  heldIntent: Classification["heldIntent"] = null,
+  locale: string | null = null,
+): Classification => ({
   intent,
   keyword,
-  needsReview: false,
+  needsReview: review !== "NONE",
+  review,
+  heldIntent,
+  locale,
 });
+const exact = (intent: KeywordIntent, keyword: string): Classification =>
+  classified(intent, keyword);
 
 /** Classifies a message for a sender whose live campaigns have these join keywords. */
 export function classifyMessage(
@@ -135,12 +160,12 @@ export function classifyMessage(
       words.slice(-2).join(" "),
     ];
     const all = candidates.find((candidate) => OPT_OUT_ALL.has(candidate));
-    if (all) return { intent: "OPT_OUT_ALL", keyword: all, needsReview: true };
+    if (all) return classified("OPT_OUT_ALL", all, "APPLIED");
     const one = candidates.find((candidate) => OPT_OUT.has(candidate));
-    if (one) return { intent: "OPT_OUT", keyword: one, needsReview: true };
+    if (one) return classified("OPT_OUT", one, "APPLIED");
   }
   if (REVOCATION_PHRASES.some((phrase) => phrase.test(text))) {
-    return { intent: "OPT_OUT", keyword: null, needsReview: true };
+    return classified("OPT_OUT", null, "APPLIED");
   }
-  return { intent: "UNKNOWN", keyword: null, needsReview: false };
+  return classified("UNKNOWN", null);
 }

@@ -274,17 +274,21 @@ describe("classifyMessage", () => {
   });
 
   it.each(table)("%j → %s %s review=%s", (body, intent, keyword, needsReview) => {
-    expect(classifyMessage(body, JOIN)).toEqual<Classification>({ intent, keyword, needsReview });
+    expect(classifyMessage(body, JOIN)).toMatchObject<Partial<Classification>>({
+      intent,
+      keyword,
+      needsReview,
+    });
   });
 
   it("recognizes a join keyword only when a campaign of the sender has it", () => {
-    expect(classifyMessage("JOIN")).toEqual({
+    expect(classifyMessage("JOIN")).toMatchObject({
       intent: "UNKNOWN",
       keyword: null,
       needsReview: false,
     });
     expect(classifyMessage("JOIN", ["DEALS"]).intent).toBe("UNKNOWN");
-    expect(classifyMessage("join", ["join"])).toEqual({
+    expect(classifyMessage("join", ["join"])).toMatchObject({
       intent: "OPT_IN",
       keyword: "JOIN",
       needsReview: false,
