@@ -11,6 +11,7 @@ import { readBody, refuseTooLarge, requestIdOf, type Edge } from "./edge.ts";
 import { LiveConnections } from "./live-connections.ts";
 import { serveWebSockets } from "./websocket.ts";
 import { ADMIN_PATH, serveAdmin } from "./admin.ts";
+import { isGraphiQLAsset, serveGraphiQL, wantsGraphiQL } from "./graphiql.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
@@ -69,7 +70,9 @@ export async function startServer(
           ? "/admin"
           : path.startsWith("/exports")
             ? "/exports"
-            : "other";
+            : path.startsWith("/graphiql/")
+              ? "/graphiql"
+              : "other";
       options.metrics.observeRequest(route, req.method ?? "GET", res.statusCode, seconds);
       options.logger.info({
         requestId,
@@ -94,6 +97,12 @@ export async function startServer(
     }
     if (path === ADMIN_PATH || path.startsWith(`${ADMIN_PATH}/`)) {
       return void serveAdmin(req, res, path, options.logError);
+    }
+    if (
+      runtime.config.exposeSchema &&
+      (isGraphiQLAsset(path) || wantsGraphiQL(req, path, yoga.graphqlEndpoint))
+    ) {
+      return void serveGraphiQL(req, res, path, options.logError);
     }
     if (path === "/") {
       res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
