@@ -142,20 +142,21 @@ export async function startServer(
   server.headersTimeout = runtime.config.keepAliveTimeoutMs + 5000;
   server.requestTimeout = Math.max(server.requestTimeout, server.headersTimeout + 1000);
 
-  const webSockets = serveWebSockets(server, {
-    runtime,
-    yoga,
-    edge,
-    live,
-    logError: options.logError,
-  });
-
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
       server.off("error", reject);
       resolve();
     });
+  });
+  // attached once listening: a WebSocket server re-emits the HTTP server's errors, so a port in use
+  // would be reported twice (once by graphql-ws, as a stack)
+  const webSockets = serveWebSockets(server, {
+    runtime,
+    yoga,
+    edge,
+    live,
+    logError: options.logError,
   });
   const { port } = server.address() as AddressInfo;
   const shownHost =
