@@ -210,5 +210,5 @@ describe.runIf(engine === "pglite")("the README, pasted in order", () => {
     expect(answers.canSend).toEqual({ allowed: true, reason: "ALLOWED", nextAllowedAt: null });
     expect(answers.consentChanged).toMatchObject({ subscriber: { phone: "+14155550142" } });
     expect(answers.verifyLedger).toMatchObject({ ok: true, firstBrokenEventId: null });
-  });
+  }, 180_000); // a first start initializes PGlite on disk: tens of seconds on a loaded machine
 });

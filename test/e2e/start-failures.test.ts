@@ -41,7 +41,8 @@ afterAll(
   () => new Promise<void>((resolve) => (occupied ? occupied.close(() => resolve()) : resolve())),
 );
 
-describe.runIf(engine === "pglite")("start-up failures", () => {
+// each case starts a process of its own (tsx compiles on the way): slow on a loaded machine
+describe.runIf(engine === "pglite")("start-up failures", { timeout: 120_000 }, () => {
   it("a port already in use: one line naming it, exit 1", async () => {
     occupied = createServer();
     await new Promise<void>((resolve) => occupied!.listen(0, "127.0.0.1", resolve));
