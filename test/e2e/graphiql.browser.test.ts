@@ -146,6 +146,33 @@ describe("GraphiQL offline", () => {
     expect(blocked).toEqual([]);
     expect(pageProblems).toEqual([]);
   });
+  it("fits a phone's width, with the key field and the editor on screen", async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
+    await phone.route(
+      (url) => !["127.0.0.1", "localhost"].includes(url.hostname),
+      (route) => route.abort("blockedbyclient"),
+    );
+    const small = await phone.newPage();
+    try {
+      await small.goto(`${base}/graphql`);
+      await small.locator(".graphiql-query-editor").waitFor();
+      // without a viewport, a mobile browser lays the page out 980 px wide and shrinks it
+      expect(await small.evaluate(() => window.innerWidth)).toBe(390);
+      expect(await small.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        390,
+      );
+      const key = await small.locator("#api-key").boundingBox();
+      expect(key!.x + key!.width).toBeLessThanOrEqual(390);
+      await small.screenshot({ path: join(SCREENSHOTS, `${engine}-phone.png`) });
+    } finally {
+      await phone.close();
+    }
+  });
 });
 
 describe("GraphiQL where the schema is not exposed", () => {
