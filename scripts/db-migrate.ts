@@ -2,16 +2,17 @@
 // without DATABASE_URL, to the embedded PGlite database in OPTGRAPH_DATA_DIR (default .optgraph/db).
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
+import { loadConfig } from "../src/config.ts";
 import { applyMigrations, type MigrationTarget } from "../src/db/migrate.ts";
 
 async function main(): Promise<void> {
-  const url = process.env.DATABASE_URL;
+  const { database } = loadConfig();
   let pglite: PGlite | undefined;
   let target: MigrationTarget;
-  if (url) {
-    target = { kind: "postgres", url };
+  if (database.kind === "postgres") {
+    target = { kind: "postgres", url: database.url };
   } else {
-    const dir = process.env.OPTGRAPH_DATA_DIR ?? ".optgraph/db";
+    const dir = database.dataDir;
     mkdirSync(dir, { recursive: true });
     pglite = await PGlite.create(dir);
     target = { kind: "pglite", pglite };

@@ -1,6 +1,6 @@
 // Generates what the code imports but git does not hold: the Prisma client with the Pothos types
 // (src/generated/) and, where dev tools are installed, the typed documents (test/generated/,
-// src/admin/generated/) and the admin view built from them (dist/admin/).
+// src/admin/generated/), the admin view built from them (dist/admin/) and GraphiQL (dist/graphiql/).
 // Runs after `npm install`/`npm ci`, with no network beyond the npm registry: `prisma generate`
 // does not use the schema engine, so pointing PRISMA_SCHEMA_ENGINE_BINARY at any executable (node
 // itself) stops the CLI from trying to download one.
@@ -32,3 +32,4 @@ run("prisma generate", require.resolve("prisma/build/index.js"), ["generate"]);
 const codegen = "node_modules/@graphql-codegen/cli/cjs/bin.js";
 if (existsSync(codegen)) run("graphql-codegen", codegen, ["--silent"]);
 run("build admin view", "scripts/build-admin.mjs", []);
+run("build GraphiQL", "scripts/build-graphiql.mjs", []);

@@ -1,5 +1,17 @@
-// Environment variables turned into one typed configuration object. A bad value stops start-up
-// with one line naming the variable and what is wrong with it.
+// Environment variables turned into one typed configuration object. Each variable is defined once
+// in config-definition.ts; a bad value stops start-up with one line naming the variable and what is
+// wrong with it, and an unknown OPTGRAPH_* variable is warned about with the nearest valid name.
+import { closest, distance } from "fastest-levenshtein";
+import {
+  readVariable,
+  VARIABLES,
+  type Env,
+  type NodeEnv,
+  type ValueOf,
+  type VariableName,
+} from "./config-definition.ts";
+
+export { ConfigError } from "./config-definition.ts";
 
 export type DatabaseConfig =
   | { kind: "pglite"; dataDir: string }
@@ -13,7 +25,7 @@ export type DatabaseConfig =
     };
 
 export interface Config {
-  env: "development" | "production" | "test";
+  env: NodeEnv;
   host: string;
   port: number;
   database: DatabaseConfig;
@@ -67,123 +79,78 @@ export interface QueryLimits {
   bodyBytes: number;
 }
 
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`configuration: ${variable} ${problem}`);
-    this.name = "ConfigError";
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
-
-function boolVar(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(name, `must be true or false, got "${raw}"`);
-}
-
-function urlVar(env: Env, name: string, protocols: string[]): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, "is not a valid URL");
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(name, `must use ${protocols.join(" or ")}, got ${url.protocol}`);
-  }
-  return raw;
-}
-
+/** Every setting is read through its definition (config-definition.ts): type, bounds, default. */
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnv = env.NODE_ENV ?? "development";
-  if (nodeEnv !== "development" && nodeEnv !== "production" && nodeEnv !== "test") {
-    throw new ConfigError("NODE_ENV", `must be development, production or test, got "${nodeEnv}"`);
-  }
-  const databaseUrl = urlVar(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
+  const read = <K extends VariableName>(name: K): ValueOf<K> => readVariable(env, name);
+  const nodeEnv = read("NODE_ENV");
+  const databaseUrl = read("DATABASE_URL");
   const database: DatabaseConfig = databaseUrl
     ? {
         kind: "postgres",
         url: databaseUrl,
-        poolMax: intVar(env, "DB_POOL_MAX", 10, 1, 1000),
-        connectTimeoutMs: intVar(env, "DB_CONNECT_TIMEOUT_MS", 5000, 100, 600_000),
-        statementTimeoutMs: intVar(env, "DB_STATEMENT_TIMEOUT_MS", 15_000, 100, 3_600_000),
-        idleTimeoutMs: intVar(env, "DB_IDLE_TIMEOUT_MS", 30_000, 100, 3_600_000),
+        poolMax: read("DB_POOL_MAX"),
+        connectTimeoutMs: read("DB_CONNECT_TIMEOUT_MS"),
+        statementTimeoutMs: read("DB_STATEMENT_TIMEOUT_MS"),
+        idleTimeoutMs: read("DB_IDLE_TIMEOUT_MS"),
       }
-    : { kind: "pglite", dataDir: env.OPTGRAPH_DATA_DIR || ".optgraph/db" };
-
-  const adminKey = env.OPTGRAPH_ADMIN_KEY || undefined;
-  if (adminKey !== undefined && adminKey.length < 16) {
-    throw new ConfigError("OPTGRAPH_ADMIN_KEY", "must be at least 16 characters long");
-  }
-  const defaultRegion = (env.OPTGRAPH_DEFAULT_REGION || "US").toUpperCase();
-  if (!/^[A-Z]{2}$/.test(defaultRegion)) {
-    throw new ConfigError(
-      "OPTGRAPH_DEFAULT_REGION",
-      `must be a two-letter country code, got "${defaultRegion}"`,
-    );
-  }
+    : { kind: "pglite", dataDir: read("OPTGRAPH_DATA_DIR") };
 
   return {
     env: nodeEnv,
-    host: env.HOST || "0.0.0.0",
-    port: intVar(env, "PORT", 4000, 0, 65535),
+    host: read("HOST"),
+    port: read("PORT"),
     database,
-    adminKey,
-    defaultRegion,
-    pendingTtlHours: intVar(env, "OPTGRAPH_PENDING_TTL_HOURS", 72, 1, 24 * 365),
-    publicUrl: urlVar(env, "OPTGRAPH_PUBLIC_URL", ["http:", "https:"]),
-    twilioAuthToken: env.TWILIO_AUTH_TOKEN || undefined,
-    redisUrl: urlVar(env, "REDIS_URL", ["redis:", "rediss:"]),
-    exposeSchema: boolVar(env, "OPTGRAPH_EXPOSE_SCHEMA", nodeEnv !== "production"),
-    shutdownGraceMs: intVar(env, "OPTGRAPH_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
-    streamBufferSize: intVar(env, "OPTGRAPH_STREAM_BUFFER", 1000, 1, 1_000_000),
-    streamPollMs: intVar(env, "OPTGRAPH_STREAM_POLL_MS", 1000, 10, 600_000),
+    adminKey: read("OPTGRAPH_ADMIN_KEY"),
+    defaultRegion: read("OPTGRAPH_DEFAULT_REGION").toUpperCase(),
+    pendingTtlHours: read("OPTGRAPH_PENDING_TTL_HOURS"),
+    publicUrl: read("OPTGRAPH_PUBLIC_URL"),
+    twilioAuthToken: read("TWILIO_AUTH_TOKEN"),
+    redisUrl: read("REDIS_URL"),
+    exposeSchema: read("OPTGRAPH_EXPOSE_SCHEMA"),
+    shutdownGraceMs: read("OPTGRAPH_SHUTDOWN_GRACE_MS"),
+    streamBufferSize: read("OPTGRAPH_STREAM_BUFFER"),
+    streamPollMs: read("OPTGRAPH_STREAM_POLL_MS"),
     limits: {
-      depth: intVar(env, "OPTGRAPH_MAX_DEPTH", 6, 1, 100),
-      aliases: intVar(env, "OPTGRAPH_MAX_ALIASES", 15, 0, 1000),
-      directives: intVar(env, "OPTGRAPH_MAX_DIRECTIVES", 50, 0, 1000),
-      tokens: intVar(env, "OPTGRAPH_MAX_TOKENS", 1000, 10, 100_000),
-      cost: intVar(env, "OPTGRAPH_MAX_COST", 5000, 10, 10_000_000),
-      characters: intVar(env, "OPTGRAPH_MAX_QUERY_CHARS", 20_000, 100, 10_000_000),
-      bodyBytes: intVar(env, "OPTGRAPH_MAX_BODY_BYTES", 1_048_576, 1024, 1_073_741_824),
+      depth: read("OPTGRAPH_MAX_DEPTH"),
+      aliases: read("OPTGRAPH_MAX_ALIASES"),
+      directives: read("OPTGRAPH_MAX_DIRECTIVES"),
+      tokens: read("OPTGRAPH_MAX_TOKENS"),
+      cost: read("OPTGRAPH_MAX_COST"),
+      characters: read("OPTGRAPH_MAX_QUERY_CHARS"),
+      bodyBytes: read("OPTGRAPH_MAX_BODY_BYTES"),
     },
     rateLimits: {
-      ADMIN: intVar(env, "OPTGRAPH_RATE_LIMIT_ADMIN", 500, 0, 1_000_000),
-      OPERATOR: intVar(env, "OPTGRAPH_RATE_LIMIT_OPERATOR", 200, 0, 1_000_000),
-      PARTNER: intVar(env, "OPTGRAPH_RATE_LIMIT_PARTNER", 100, 0, 1_000_000),
-      VIEWER: intVar(env, "OPTGRAPH_RATE_LIMIT_VIEWER", 50, 0, 1_000_000),
+      ADMIN: read("OPTGRAPH_RATE_LIMIT_ADMIN"),
+      OPERATOR: read("OPTGRAPH_RATE_LIMIT_OPERATOR"),
+      PARTNER: read("OPTGRAPH_RATE_LIMIT_PARTNER"),
+      VIEWER: read("OPTGRAPH_RATE_LIMIT_VIEWER"),
     },
-    allowedOrigins: (env.OPTGRAPH_ALLOWED_ORIGINS ?? "")
-      .split(",")
-      .map((origin) => origin.trim())
-      .filter(Boolean),
-    authFailuresPerMinute: intVar(env, "OPTGRAPH_AUTH_FAILURES_PER_MINUTE", 60, 0, 1_000_000),
-    maxConnectionsPerKey: intVar(env, "OPTGRAPH_MAX_CONNECTIONS_PER_KEY", 50, 1, 1_000_000),
-    maxSubscriptionsPerConnection: intVar(
-      env,
-      "OPTGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION",
-      100,
-      1,
-      1_000_000,
-    ),
-    keepAliveTimeoutMs: intVar(env, "OPTGRAPH_KEEP_ALIVE_TIMEOUT_MS", 65_000, 1000, 600_000),
-    persistedOperationsFile: env.OPTGRAPH_PERSISTED_OPERATIONS || undefined,
-    logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
+    allowedOrigins: read("OPTGRAPH_ALLOWED_ORIGINS"),
+    authFailuresPerMinute: read("OPTGRAPH_AUTH_FAILURES_PER_MINUTE"),
+    maxConnectionsPerKey: read("OPTGRAPH_MAX_CONNECTIONS_PER_KEY"),
+    maxSubscriptionsPerConnection: read("OPTGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION"),
+    keepAliveTimeoutMs: read("OPTGRAPH_KEEP_ALIVE_TIMEOUT_MS"),
+    persistedOperationsFile: read("OPTGRAPH_PERSISTED_OPERATIONS"),
+    logLevel: read("LOG_LEVEL"),
   };
+}
+
+/** How far a misspelling may be from a defined name to be suggested (edits). */
+const SUGGESTION_DISTANCE = 3;
+
+/**
+ * One warning per OPTGRAPH_* variable in `env` that is not defined (a misspelling is otherwise
+ * silently ignored), naming the nearest defined variable when one is close.
+ */
+export function unknownVariableWarnings(env: Env = process.env): string[] {
+  const known = Object.keys(VARIABLES);
+  return Object.keys(env)
+    .filter((name) => name.startsWith("OPTGRAPH_") && !(name in VARIABLES))
+    .sort()
+    .map((name) => {
+      const nearest = closest(name, known);
+      return distance(name, nearest) <= SUGGESTION_DISTANCE
+        ? `unknown variable ${name}; did you mean ${nearest}?`
+        : `unknown variable ${name}; it is ignored`;
+    });
 }

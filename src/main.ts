@@ -1,12 +1,15 @@
 // The entry point of `npm start`: starts optgraph from the environment and stops it cleanly on
-// SIGTERM/SIGINT. Start-up failures print one line and exit 1.
+// SIGTERM/SIGINT. Start-up failures print one line and exit 1; unknown OPTGRAPH_* variables warn.
 import { startApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
-import { DatabaseUnavailableError } from "./db/client.ts";
+import { loadConfig, unknownVariableWarnings, type Config } from "./config.ts";
+import { startupFailureLine } from "./startup-failure.ts";
+
+let config: Config | undefined;
 
 async function main() {
   const started = performance.now();
-  const config = loadConfig();
+  for (const warning of unknownVariableWarnings()) console.error(`optgraph: ${warning}`);
+  config = loadConfig();
   const app = await startApp(config);
   const where =
     config.database.kind === "pglite" ? `PGlite in ${config.database.dataDir}` : "PostgreSQL";
@@ -38,10 +41,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
-    console.error(`optgraph cannot start: ${error.message}`);
-  } else {
-    console.error("optgraph cannot start:", error);
-  }
+  console.error(`optgraph cannot start: ${startupFailureLine(error, config)}`);
   process.exit(1);
 });

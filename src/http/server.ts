@@ -11,6 +11,7 @@ import { readBody, refuseTooLarge, requestIdOf, type Edge } from "./edge.ts";
 import { LiveConnections } from "./live-connections.ts";
 import { serveWebSockets } from "./websocket.ts";
 import { ADMIN_PATH, serveAdmin } from "./admin.ts";
+import { isGraphiQLAsset, serveGraphiQL, wantsGraphiQL } from "./graphiql.ts";
 import { serveHealth, serveReadiness } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
@@ -69,7 +70,9 @@ export async function startServer(
           ? "/admin"
           : path.startsWith("/exports")
             ? "/exports"
-            : "other";
+            : path.startsWith("/graphiql/")
+              ? "/graphiql"
+              : "other";
       options.metrics.observeRequest(route, req.method ?? "GET", res.statusCode, seconds);
       options.logger.info({
         requestId,
@@ -94,6 +97,12 @@ export async function startServer(
     }
     if (path === ADMIN_PATH || path.startsWith(`${ADMIN_PATH}/`)) {
       return void serveAdmin(req, res, path, options.logError);
+    }
+    if (
+      runtime.config.exposeSchema &&
+      (isGraphiQLAsset(path) || wantsGraphiQL(req, path, yoga.graphqlEndpoint))
+    ) {
+      return void serveGraphiQL(req, res, path, options.logError);
     }
     if (path === "/") {
       res.writeHead(302, { location: yoga.graphqlEndpoint }).end();
@@ -133,20 +142,21 @@ export async function startServer(
   server.headersTimeout = runtime.config.keepAliveTimeoutMs + 5000;
   server.requestTimeout = Math.max(server.requestTimeout, server.headersTimeout + 1000);
 
-  const webSockets = serveWebSockets(server, {
-    runtime,
-    yoga,
-    edge,
-    live,
-    logError: options.logError,
-  });
-
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
       server.off("error", reject);
       resolve();
     });
+  });
+  // attached once listening: a WebSocket server re-emits the HTTP server's errors, so a port in use
+  // would be reported twice (once by graphql-ws, as a stack)
+  const webSockets = serveWebSockets(server, {
+    runtime,
+    yoga,
+    edge,
+    live,
+    logError: options.logError,
   });
   const { port } = server.address() as AddressInfo;
   const shownHost =

@@ -64,13 +64,8 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
     graphqlEndpoint: "/graphql",
     landingPage: false,
     cors: corsPolicy(runtime.config) as never,
-    graphiql: runtime.config.exposeSchema
-      ? {
-          title: "optgraph",
-          subscriptionsProtocol: "WS",
-          headers: JSON.stringify({ Authorization: "Bearer <your API key>" }),
-        }
-      : false,
+    // GraphiQL is served from the package's own build (src/http/graphiql.ts), not Yoga's CDN page
+    graphiql: false,
     maskedErrors: { maskError: createMaskError(logError, !runtime.config.exposeSchema) },
     plugins: [
       useEdgeAuthentication(edge, actors),

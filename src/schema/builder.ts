@@ -6,6 +6,7 @@ import RelayPlugin, { decodeGlobalID } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import SimpleObjectsPlugin from "@pothos/plugin-simple-objects";
 import { JSONResolver } from "graphql-scalars";
+import { nodeEnvOrDefault } from "../config-definition.ts";
 import { canConfigure, canManageKeys, canWriteConsent } from "../domain/api-key.ts";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
@@ -79,7 +80,7 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "error",
+    onUnusedQuery: nodeEnvOrDefault(process.env) === "production" ? null : "error",
   },
 });
 
