@@ -23,6 +23,8 @@ export interface Config {
   defaultRegion: string;
   /** how long a double opt-in may stay PENDING before it expires */
   pendingTtlHours: number;
+  /** business days taken off the FCC's 10 to set a flagged message's review deadline */
+  reviewMarginBusinessDays: number;
   /** base URL Twilio signs webhook requests with, when the service sits behind a proxy */
   publicUrl: string | undefined;
   twilioAuthToken: string | undefined;
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminKey,
     defaultRegion,
     pendingTtlHours: intVar(env, "OPTGRAPH_PENDING_TTL_HOURS", 72, 1, 24 * 365),
+    reviewMarginBusinessDays: intVar(env, "OPTGRAPH_REVIEW_MARGIN_BUSINESS_DAYS", 2, 0, 9),
     publicUrl: urlVar(env, "OPTGRAPH_PUBLIC_URL", ["http:", "https:"]),
     twilioAuthToken: env.TWILIO_AUTH_TOKEN || undefined,
     redisUrl: urlVar(env, "REDIS_URL", ["redis:", "rediss:"]),
