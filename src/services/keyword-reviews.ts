@@ -157,11 +157,21 @@ function writtenOrThrow(outcome: LedgerOutcome) {
 /**
  * Applies, as opt-outs, the held messages nobody decided by their review deadline (one decision
  * each, REVOCATION at the deadline). Returns how many changed a consent. Safe to run from several
- * instances at once: the writer records a message's decision once.
+ * instances at once: the writer records a message's decision once. `only` limits it to one
+ * organization.
  */
-export async function applyOverdueReviews(runtime: Runtime, now = new Date()): Promise<number> {
+export async function applyOverdueReviews(
+  runtime: Runtime,
+  now = new Date(),
+  only: { organizationId?: string } = {},
+): Promise<number> {
   const due = await runtime.prisma.keywordEvent.findMany({
-    where: { review: "HELD", reviewDecision: null, reviewDueAt: { lte: now } },
+    where: {
+      review: "HELD",
+      reviewDecision: null,
+      reviewDueAt: { lte: now },
+      ...(only.organizationId ? { organizationId: only.organizationId } : {}),
+    },
     orderBy: [{ reviewDueAt: "asc" }, { id: "asc" }],
   });
   const outcomes = await Promise.all(
