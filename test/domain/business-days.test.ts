@@ -1,7 +1,10 @@
 // The FCC's business days (weekends and US federal holidays, as observed, not counted) and the
 // review deadline built on them, as a table of receipts around the holidays that move it.
+import fc from "fast-check";
+import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import {
+  BUSINESS_DAY_ZONE,
   endOfBusinessDaysAfter,
   isBusinessDay,
   reviewDueAt,
@@ -118,5 +121,36 @@ describe("reviewDueAt", () => {
     const received = new Date("2026-12-07T15:00:00Z");
     expect(reviewDueAt(received, 9).toISOString()).toBe("2026-12-09T05:00:00.000Z");
     expect(endOfBusinessDaysAfter(received, 0).getTime()).toBeGreaterThan(received.getTime());
+  });
+});
+
+describe("endOfBusinessDaysAfter, for any instant and count", () => {
+  const instants = fc.date({
+    min: new Date("2000-01-01T00:00:00Z"),
+    max: new Date("2099-12-31T00:00:00Z"),
+    noInvalidDate: true,
+  });
+
+  it("ends at an Eastern midnight after the receipt, on a counted business day, one more day per count", () => {
+    fc.assert(
+      fc.property(instants, fc.integer({ min: 0, max: 15 }), (at, count) => {
+        const due = endOfBusinessDaysAfter(at, count);
+        const end = DateTime.fromJSDate(due, { zone: BUSINESS_DAY_ZONE });
+        expect(end.toFormat("HH:mm:ss.SSS")).toBe("00:00:00.000");
+        expect(due.getTime()).toBeGreaterThan(at.getTime());
+        const lastDay = end.minus({ days: 1 });
+        if (count > 0) expect(isBusinessDay(lastDay)).toBe(true);
+        // exactly `count` business days after the day of receipt, up to and with the last day
+        let counted = 0;
+        let day = DateTime.fromJSDate(at, { zone: BUSINESS_DAY_ZONE }).startOf("day");
+        while (day < lastDay) {
+          day = day.plus({ days: 1 });
+          if (isBusinessDay(day)) counted += 1;
+        }
+        expect(counted).toBe(count);
+        expect(endOfBusinessDaysAfter(at, count + 1).getTime()).toBeGreaterThan(due.getTime());
+      }),
+      { numRuns: 300 },
+    );
   });
 });
