@@ -11,15 +11,22 @@ import { createRateLimits, loadPersistedOperations } from "./http/protections.ts
 import { startServer, type OptgraphServer } from "./http/server.ts";
 import { bootstrapOrganization, type Bootstrap } from "./services/organizations.ts";
 import { expirePendingConsents } from "./services/consents.ts";
+import { applyOverdueReviews } from "./services/keyword-reviews.ts";
 import { createRuntime, type Runtime } from "./services/runtime.ts";
 
 const EXPIRY_INTERVAL_MS = 60_000;
 
-/** Expires unconfirmed double opt-ins once a minute (one sweep at a time; errors are logged). */
+/**
+ * Expires unconfirmed double opt-ins and applies held messages past their review deadline, once a
+ * minute (one sweep at a time; errors are logged).
+ */
 function startExpirySweeper(runtime: Runtime, logError: (error: unknown) => void) {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    running = running.then(() => expirePendingConsents(runtime)).catch(logError);
+    running = running.then(async () => {
+      await expirePendingConsents(runtime).catch(logError);
+      await applyOverdueReviews(runtime).catch(logError);
+    });
   }, EXPIRY_INTERVAL_MS);
   timer.unref();
   return {

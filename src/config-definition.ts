@@ -282,6 +282,13 @@ export const VARIABLES = {
     max: 24 * 365,
     description: "how long a double opt-in may stay pending before it expires",
   }),
+  OPTGRAPH_REVIEW_MARGIN_BUSINESS_DAYS: integer({
+    default: 2,
+    min: 0,
+    max: 9,
+    description:
+      "business days (0–9) taken off the FCC's 10 to set a flagged message's `reviewDueAt`",
+  }),
   TWILIO_AUTH_TOKEN: text({
     default: undefined,
     secret: true,

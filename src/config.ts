@@ -35,6 +35,8 @@ export interface Config {
   defaultRegion: string;
   /** how long a double opt-in may stay PENDING before it expires */
   pendingTtlHours: number;
+  /** business days taken off the FCC's 10 to set a flagged message's review deadline */
+  reviewMarginBusinessDays: number;
   /** base URL Twilio signs webhook requests with, when the service sits behind a proxy */
   publicUrl: string | undefined;
   twilioAuthToken: string | undefined;
@@ -103,6 +105,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminKey: read("OPTGRAPH_ADMIN_KEY"),
     defaultRegion: read("OPTGRAPH_DEFAULT_REGION").toUpperCase(),
     pendingTtlHours: read("OPTGRAPH_PENDING_TTL_HOURS"),
+    reviewMarginBusinessDays: read("OPTGRAPH_REVIEW_MARGIN_BUSINESS_DAYS"),
     publicUrl: read("OPTGRAPH_PUBLIC_URL"),
     twilioAuthToken: read("TWILIO_AUTH_TOKEN"),
     redisUrl: read("REDIS_URL"),

@@ -148,7 +148,7 @@ function startSession(apiKey: string, viewer: AdminViewerQuery["viewer"]): Sessi
       return null;
     }),
     counters.load(),
-    review.load(viewer.role === "ADMIN" || viewer.role === "OPERATOR"),
+    review.load(viewer.role !== "VIEWER"),
   ]).then(([recent]) => {
     if (recent && !ended) openStreams(recent);
   });

@@ -1,6 +1,6 @@
 // The one place where consent changes are decided. Every path that changes a consent (the API's
 // opt-in, confirmation and opt-out, inbound keywords from the API or a provider's webhook, import
-// rows, the expiry of unconfirmed double opt-ins) turns its request into a command and asks
+// rows, the expiry of unconfirmed double opt-ins, the review of flagged messages) turns its request into a command and asks
 // `decide(state, command, context)`: the changes to write, a refusal with its code and field, or
 // nothing. The actor's campaign scope is applied here, before anything is written: campaigns
 // outside it do not exist for the command. `evolve` folds a written change back into the state, so
@@ -13,8 +13,13 @@ import {
   type ConsentStatus,
   type OptInSource,
 } from "./consent.ts";
-import { DomainError, conflict, forbidden, notFound } from "./errors.ts";
-import { isResubscribeKeyword, keywordKey, type Classification } from "./keywords.ts";
+import { DomainError, badInput, conflict, forbidden, notFound } from "./errors.ts";
+import {
+  isResubscribeKeyword,
+  keywordKey,
+  type Classification,
+  type ReviewMark,
+} from "./keywords.ts";
 import {
   confirmationPrompt,
   helpReply,
@@ -62,13 +67,39 @@ export interface ConsentFacts {
   expiresAt: Date | null;
 }
 
+/** An inbound message marked for review (or not), as its review command needs it. */
+export interface ReviewFacts {
+  keywordEventId: string;
+  senderId: string;
+  review: ReviewMark;
+  heldIntent: "OPT_OUT" | "OPT_OUT_ALL" | null;
+  /** the campaigns the message concerns (those it changed, or for a held one would change) */
+  campaignIds: readonly string[];
+  /** the campaign scope of the key that submitted it (null: a webhook or an unrestricted key) */
+  receivedScope: readonly string[] | null;
+  reviewDueAt: Date | null;
+  /** a decision was recorded */
+  decided: boolean;
+  /** the consent events it caused, in sequence order */
+  caused: readonly {
+    campaignId: string;
+    sequence: number;
+    fromStatus: ConsentStatus | null;
+    toStatus: ConsentStatus;
+  }[];
+}
+
 /** What a command is decided against: one subscriber's consents and the campaigns it may reach. */
 export interface DecisionState {
   /** the organization's campaigns the command may reach, ordered by id */
   readonly campaigns: readonly CampaignFacts[];
   /** the subscriber's consents by campaign id (empty for a number never seen) */
   readonly consents: ReadonlyMap<string, ConsentFacts>;
+  /** the messages REVIEW commands name, by keyword event id */
+  readonly reviews?: ReadonlyMap<string, ReviewFacts>;
 }
+
+export type ReviewDecision = "REVOCATION" | "NOT_REVOCATION";
 
 export type ConsentCommand =
   /** an integration (API, form, import, admin) asks for the subscriber */
@@ -79,7 +110,18 @@ export type ConsentCommand =
   /** an inbound message, classified, on the sender that received it */
   | { kind: "KEYWORD"; senderId: string; classification: Classification }
   /** the confirmation window of a pending double opt-in has passed */
-  | { kind: "EXPIRE"; campaignId: string };
+  | { kind: "EXPIRE"; campaignId: string }
+  /**
+   * a person's decision on a message marked for review, or (atDeadline) a held message nobody
+   * decided by its deadline, applied as a revocation
+   */
+  | {
+      kind: "REVIEW";
+      keywordEventId: string;
+      decision: ReviewDecision;
+      note: string | null;
+      atDeadline: boolean;
+    };
 
 export interface CommandContext {
   /** campaigns the actor may touch (PARTNER keys); null for every campaign */
@@ -117,7 +159,17 @@ export type Decision =
       campaignIds: string[];
       /** the text to send back (confirmation, prompt, HELP), or null */
       message: string | null;
+      /** the review decision to record on the message (REVIEW commands) */
+      review?: ReviewRecord;
     };
+
+/** A review decision as recorded on its message. */
+export interface ReviewRecord {
+  keywordEventId: string;
+  decision: ReviewDecision;
+  note: string | null;
+  atDeadline: boolean;
+}
 
 const refused = (error: DomainError): Decision => ({ kind: "REFUSED", error });
 const decided = (
@@ -189,6 +241,8 @@ export function decide(
       }
       case "KEYWORD":
         return keyword(state, ctx, reachable, command.senderId, command.classification);
+      case "REVIEW":
+        return review(state, ctx, reachable, command);
       case "EXPIRE": {
         const current = state.consents.get(command.campaignId);
         if (
@@ -408,9 +462,112 @@ function keyword(
         ? resubscribe(state, ctx, live)
         : decided([], [], null);
     }
-    case "UNKNOWN":
-      return decided([], [], null);
+    case "UNKNOWN": {
+      if (classification.review !== "HELD") return decided([], [], null);
+      // nothing changes until someone decides; the message concerns what it would revoke
+      const targets = classification.heldIntent === "OPT_OUT_ALL" ? reachable : onSender;
+      return decided(
+        [],
+        targets.map((c) => c.id),
+        null,
+      );
+    }
   }
+}
+
+/**
+ * A decision on a message marked for review (docs/COMPLIANCE.md, "Review of flagged messages"):
+ * - REVOCATION on a held message applies the opt-out it would have applied at receipt (its sender's
+ *   campaigns, or the organization's for a revoke-all), within the scope of the key that sent it;
+ * - NOT_REVOCATION on an applied opt-out restores exactly the consents it ended, each back to the
+ *   status it had, unless that consent changed again since (a later opt-in or opt-out stands);
+ *   a suppression record it made for a campaign the number never joined stays;
+ * - the other two record the decision and change nothing.
+ * A message is decided once. A PARTNER key decides only messages that concern its campaigns alone.
+ * At the deadline (atDeadline) a held message nobody decided is applied; anything else is left.
+ */
+function review(
+  state: DecisionState,
+  ctx: CommandContext,
+  reachable: readonly CampaignFacts[],
+  command: Extract<ConsentCommand, { kind: "REVIEW" }>,
+): Decision {
+  const facts = state.reviews?.get(command.keywordEventId);
+  if (!facts) return refused(notFound("keyword event", command.keywordEventId));
+  const record: ReviewRecord = {
+    keywordEventId: facts.keywordEventId,
+    decision: command.decision,
+    note: command.note,
+    atDeadline: command.atDeadline,
+  };
+  if (command.atDeadline) {
+    const due =
+      facts.review === "HELD" &&
+      !facts.decided &&
+      facts.reviewDueAt !== null &&
+      facts.reviewDueAt.getTime() <= ctx.recordedAt.getTime();
+    if (!due || command.decision !== "REVOCATION") return decided([], [], null);
+  } else {
+    if (facts.review === "NONE") {
+      return refused(badInput("input.id", "this message was not marked for review"));
+    }
+    if (
+      ctx.scope !== null &&
+      (facts.campaignIds.length === 0 || !facts.campaignIds.every((id) => inScope(ctx.scope, id)))
+    ) {
+      return refused(
+        forbidden("This key may decide only messages that concern its own campaigns alone."),
+      );
+    }
+    if (facts.decided) {
+      return refused(conflict("This message's review was already decided.", "input.id"));
+    }
+  }
+  const received = reachable.filter((c) => inScope(facts.receivedScope, c.id));
+  let outcome: Decision;
+  if (facts.review === "HELD" && command.decision === "REVOCATION") {
+    const all = facts.heldIntent === "OPT_OUT_ALL";
+    const targets = all ? received : received.filter((c) => c.senderId === facts.senderId);
+    outcome = optOut(state, ctx, targets, all ? "ORGANIZATION" : "SENDER");
+  } else if (facts.review === "APPLIED" && command.decision === "NOT_REVOCATION") {
+    outcome = restore(state, ctx, received, facts);
+  } else {
+    outcome = decided([], [...facts.campaignIds], null);
+  }
+  // the subscriber gets no text about a review: the confirmation belonged to the message's time
+  return outcome.kind === "DECIDED" ? { ...outcome, message: null, review: record } : outcome;
+}
+
+/**
+ * The consents an applied opt-out ended, each back to the status it had before, when its last
+ * event is still the one the message caused. A restored PENDING gets a new confirmation window.
+ */
+function restore(
+  state: DecisionState,
+  ctx: CommandContext,
+  reachable: readonly CampaignFacts[],
+  facts: ReviewFacts,
+): Decision {
+  const changes: ConsentChange[] = [];
+  for (const event of facts.caused) {
+    if (event.toStatus !== "OPTED_OUT" || event.fromStatus === null) continue;
+    if (!reachable.some((c) => c.id === event.campaignId)) continue;
+    const current = state.consents.get(event.campaignId);
+    if (current?.status !== "OPTED_OUT" || current.lastSequence !== event.sequence) continue;
+    changes.push({
+      campaignId: event.campaignId,
+      from: "OPTED_OUT",
+      to: event.fromStatus,
+      occurredAt: ctx.occurredAt,
+      disclosureVersionId: current.disclosureVersionId,
+      expiresAt:
+        event.fromStatus === "PENDING"
+          ? new Date(ctx.recordedAt.getTime() + ctx.pendingTtlMs)
+          : null,
+      evidence: { ...ctx.evidence, restores: { sequence: event.sequence } },
+    });
+  }
+  return decided(changes, [...facts.campaignIds], null);
 }
 
 /**

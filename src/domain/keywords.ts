@@ -160,12 +160,31 @@ export function classifyMessage(
       words.slice(-2).join(" "),
     ];
     const all = candidates.find((candidate) => OPT_OUT_ALL.has(candidate));
-    if (all) return classified("OPT_OUT_ALL", all, "APPLIED");
-    const one = candidates.find((candidate) => OPT_OUT.has(candidate));
-    if (one) return classified("OPT_OUT", one, "APPLIED");
+    const one = all ? undefined : candidates.find((candidate) => OPT_OUT.has(candidate));
+    const found = all ?? one;
+    if (found) {
+      const intent = all ? "OPT_OUT_ALL" : "OPT_OUT";
+      if (readsAsNoRevocation(body, words, found)) {
+        return classified("UNKNOWN", found, "HELD", intent);
+      }
+      return classified(intent, found, "APPLIED");
+    }
   }
   if (REVOCATION_PHRASES.some((phrase) => phrase.test(text))) {
     return classified("OPT_OUT", null, "APPLIED");
   }
   return classified("UNKNOWN", null);
+}
+
+const NEGATIONS = new Set(["DON'T", "DONT", "NOT", "NEVER"]);
+
+/**
+ * A stop-gap until the classifier reads questions and negation (issue 17): an opt-out keyword at
+ * the start or end of a question ("end of season sale?") or right after a negation ("don't stop")
+ * is held for review instead of applied.
+ */
+function readsAsNoRevocation(body: string, words: readonly string[], keyword: string): boolean {
+  if (/\?[\s\p{Extended_Pictographic}\u200d\ufe0f]*$/u.test(body)) return true;
+  const first = keyword.split(" ")[0];
+  return words.some((word, i) => word === first && i > 0 && NEGATIONS.has(words[i - 1]));
 }

@@ -5,6 +5,7 @@ import type { Plugin } from "graphql-yoga";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
+import { registerReviewMetrics } from "./review-metrics.ts";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -69,6 +70,7 @@ export function createMetrics(runtime: Runtime, db: Database): Metrics {
       this.set({ stream: "keywordEventReceived" }, await runtime.streams.keywordEvents.maxLag());
     },
   });
+  registerReviewMetrics(registry, runtime);
 
   return {
     registry,

@@ -11,6 +11,7 @@ import "./subscriber.ts";
 import "./consent.ts";
 import "./consent-event.ts";
 import "./keyword-event.ts";
+import "./keyword-review.ts";
 import "./send-decision.ts";
 import "./import-job.ts";
 

@@ -1,7 +1,8 @@
 // Inbound messages over GraphQL: KeywordEvent and the keywordEvents query.
 import { decodeCursor, encodeCursor } from "../events/cursor.ts";
 import { keywordStreamFilter } from "../services/streams.ts";
-import { markReviewed, receiveInboundMessage } from "../services/inbound.ts";
+import { receiveInboundMessage } from "../services/inbound.ts";
+import { markReviewed } from "../services/keyword-reviews.ts";
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { checkedPage } from "./cursors.ts";
@@ -143,7 +144,9 @@ builder.mutationFields((t) => ({
   }),
   markKeywordEventReviewed: t.field({
     type: MarkKeywordEventReviewedPayload,
-    description: "Records that a person looked at a message flagged needsReview.",
+    description:
+      "Records that a person looked at a message flagged needsReview: on an APPLIED opt-out, a REVOCATION decision.",
+    deprecationReason: "Use resolveKeywordReview, which records the decision and its effect.",
     authScopes: { configure: true },
     args: { input: t.arg({ type: MarkKeywordEventReviewedInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({

@@ -14,6 +14,7 @@ import {
 } from "../domain/inbound-message.ts";
 import { pastOrNow } from "../domain/date-time.ts";
 import { classifyMessage } from "../domain/keywords.ts";
+import { reviewDueAt } from "../domain/business-days.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import type { Sender } from "../generated/prisma/client.ts";
 import { write, type InboundRecord } from "./ledger.ts";
@@ -103,6 +104,10 @@ export async function receiveInboundMessage(
     providerMessageId,
     classification,
     receivedAt,
+    reviewDueAt:
+      classification.review === "NONE"
+        ? null
+        : reviewDueAt(receivedAt, runtime.config.reviewMarginBusinessDays),
   };
   const outcome = await write(runtime, organizationId, {
     phone: from,
@@ -139,14 +144,4 @@ export async function receiveInboundMessage(
     case "REPLAYED":
       throw new Error("an inbound message carried an idempotency key");
   }
-}
-
-/** Marks a flagged message as looked at; marking it again changes nothing. */
-export async function markReviewed(runtime: Runtime, actor: Actor, id: string) {
-  const event = await runtime.prisma.keywordEvent.findFirst({
-    where: { id, organizationId: actor.organizationId },
-  });
-  if (!event) throw notFound("keyword event", id);
-  if (event.reviewedAt) return event;
-  return runtime.prisma.keywordEvent.update({ where: { id }, data: { reviewedAt: new Date() } });
 }

@@ -14,6 +14,8 @@ import {
   type ConsentCommand,
   type ConsentFacts,
   type Decision,
+  type ReviewFacts,
+  type ReviewRecord,
 } from "../domain/decider.ts";
 import { conflict, DomainError } from "../domain/errors.ts";
 import type { Classification } from "../domain/keywords.ts";
@@ -23,6 +25,7 @@ import {
   insertEvents,
   insertIdempotencyRecords,
   insertKeywordEvents,
+  recordReviewDecisions,
   upsertConsents,
 } from "./ledger-rows.ts";
 import {
@@ -30,6 +33,7 @@ import {
   readCampaigns,
   readConsents,
   readIdempotencyRecords,
+  readReviews,
   readSeenMessages,
   readSubscribers,
   upsertSubscribers,
@@ -48,6 +52,8 @@ export interface InboundRecord {
   providerMessageId: string | null;
   classification: Classification;
   receivedAt: Date;
+  /** when a message marked for review must be decided (null when it is not marked) */
+  reviewDueAt?: Date | null;
 }
 
 /** One consent change to decide and write, for one phone number. */
@@ -125,7 +131,10 @@ interface Repeat {
 
 type Pending = LedgerOutcome | Decided | Repeat;
 
-function reachOf(requests: readonly LedgerRequest[]): CampaignReach {
+function reachOf(
+  requests: readonly LedgerRequest[],
+  reviews: ReadonlyMap<string, ReviewFacts>,
+): CampaignReach {
   const reach = emptyReach();
   for (const { command } of requests) {
     switch (command.kind) {
@@ -143,7 +152,17 @@ function reachOf(requests: readonly LedgerRequest[]): CampaignReach {
       case "KEYWORD":
         reach.senderIds.add(command.senderId);
         if (command.classification.intent === "OPT_OUT_ALL") reach.all = true;
+        if (command.classification.heldIntent === "OPT_OUT_ALL") reach.all = true;
         break;
+      case "REVIEW": {
+        const facts = reviews.get(command.keywordEventId);
+        if (!facts) break;
+        reach.senderIds.add(facts.senderId);
+        for (const id of facts.campaignIds) reach.campaignIds.add(id);
+        for (const event of facts.caused) reach.campaignIds.add(event.campaignId);
+        if (facts.heldIntent === "OPT_OUT_ALL") reach.all = true;
+        break;
+      }
     }
   }
   return reach;
@@ -174,6 +193,9 @@ class Batch {
   private records = new Map<string, IdempotencyRecordRow>();
   private seenMessages = new Map<string, SeenMessage>();
   private campaigns: CampaignFacts[] = [];
+  /** the messages the batch's REVIEW commands name, as the batch leaves them */
+  private reviews = new Map<string, ReviewFacts>();
+  private readonly reviewRows: (ReviewRecord & { apiKeyId: string | null; decidedAt: Date })[] = [];
   private readonly phones: string[];
   private readonly subscribers: Map<string, string>;
   /** each number's consents by campaign, as the batch leaves them */
@@ -229,7 +251,12 @@ class Batch {
         ),
       ),
     ]);
-    this.campaigns = await readCampaigns(sql, organizationId, reachOf(requests));
+    this.reviews = await readReviews(sql, organizationId, [
+      ...new Set(
+        requests.flatMap((r) => (r.command.kind === "REVIEW" ? [r.command.keywordEventId] : [])),
+      ),
+    ]);
+    this.campaigns = await readCampaigns(sql, organizationId, reachOf(requests, this.reviews));
     const unknown = this.phones.filter((phone) => !subscribers.has(phone));
     for (const [phone, id] of await readSubscribers(sql, organizationId, unknown)) {
       subscribers.set(phone, id);
@@ -303,7 +330,7 @@ class Batch {
     }
     const consents = this.consentsOf.get(request.phone)!;
     const decision = decide(
-      { campaigns: this.campaigns, consents },
+      { campaigns: this.campaigns, consents, reviews: this.reviews },
       request.command,
       request.context,
     );
@@ -326,6 +353,10 @@ class Batch {
       sequences: [],
       consentIds: [],
     };
+    if (decision.review) {
+      const facts = this.reviews.get(decision.review.keywordEventId)!;
+      this.reviews.set(facts.keywordEventId, { ...facts, decided: true });
+    }
     for (const change of decision.changes) {
       const current = consents.get(change.campaignId);
       const consentId = current?.id ?? newId();
@@ -410,7 +441,8 @@ class Batch {
           evidence: change.evidence,
           disclosureVersionId: change.disclosureVersionId,
           apiKeyId: request.apiKeyId,
-          keywordEventId: keywordEvent?.id ?? null,
+          // a review's events cite the message they decide
+          keywordEventId: keywordEvent?.id ?? decision.review?.keywordEventId ?? null,
         };
         const hash = eventHash(prevHash, facts);
         const row = {
@@ -426,6 +458,13 @@ class Batch {
         this.consentChanged(request, row, change.expiresAt);
         return row;
       });
+      if (decision.review) {
+        this.reviewRows.push({
+          ...decision.review,
+          apiKeyId: request.apiKeyId,
+          decidedAt: request.context.recordedAt,
+        });
+      }
       const consents = decision.campaignIds.flatMap((campaignId) => {
         const row = this.rowOf(request.phone, campaignId);
         return row ? [{ ...row }] : [];
@@ -473,6 +512,13 @@ class Batch {
       receivedAt: m.receivedAt,
       recordedAt: request.context.recordedAt,
       apiKeyId: request.apiKeyId,
+      review: m.classification.review,
+      heldIntent: m.classification.heldIntent,
+      reviewDueAt: m.classification.review === "NONE" ? null : (m.reviewDueAt ?? null),
+      reviewDecision: null,
+      reviewNote: null,
+      reviewedByApiKeyId: null,
+      reviewedAtDeadline: false,
     };
     this.keywordRows.push(row);
     return row;
@@ -512,6 +558,7 @@ class Batch {
   private async write() {
     const { sql, organizationId, head } = this;
     await insertKeywordEvents(sql, this.keywordRows);
+    await recordReviewDecisions(sql, this.reviewRows);
     await upsertConsents(sql, [...this.consentRows.values()]);
     await insertEvents(sql, this.eventRows);
     await insertIdempotencyRecords(sql, organizationId, this.recordedAt, this.idempotencyRows);

@@ -11,15 +11,17 @@ export async function insertKeywordEvents(sql: SqlQuery, rows: KeywordEvent[]) {
   await sql(
     `insert into "KeywordEvent" (id, "organizationId", sequence, "senderId", "from", "to", body,
                                  "providerMessageId", keyword, intent, "needsReview", "campaignIds",
-                                 reply, "repliedAt", "receivedAt", "recordedAt", "apiKeyId")
+                                 reply, "repliedAt", "receivedAt", "recordedAt", "apiKeyId",
+                                 review, "heldIntent", "reviewDueAt")
      select k.id, $1::uuid, k.sequence, k.sender, k.sender_from, k.sender_to, k.body, k.provider_id,
             k.keyword, k.intent::"KeywordIntent", k.review, k.campaigns::uuid[], k.reply,
-            k.replied::timestamp(3), k.received::timestamp(3), k.recorded::timestamp(3), k.api_key
+            k.replied::timestamp(3), k.received::timestamp(3), k.recorded::timestamp(3), k.api_key,
+            k.review_mark::"KeywordReview", k.held_intent::"KeywordIntent", k.due::timestamp(3)
      from unnest($2::uuid[], $3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
                  $9::text[], $10::text[], $11::boolean[], $12::text[], $13::text[], $14::text[],
-                 $15::text[], $16::text[], $17::uuid[])
+                 $15::text[], $16::text[], $17::uuid[], $18::text[], $19::text[], $20::text[])
        as k(id, sequence, sender, sender_from, sender_to, body, provider_id, keyword, intent, review,
-            campaigns, reply, replied, received, recorded, api_key)`,
+            campaigns, reply, replied, received, recorded, api_key, review_mark, held_intent, due)`,
     [
       rows[0].organizationId,
       rows.map((r) => r.id),
@@ -38,6 +40,43 @@ export async function insertKeywordEvents(sql: SqlQuery, rows: KeywordEvent[]) {
       rows.map((r) => iso(r.receivedAt)),
       rows.map((r) => iso(r.recordedAt)),
       rows.map((r) => r.apiKeyId),
+      rows.map((r) => r.review),
+      rows.map((r) => r.heldIntent),
+      rows.map((r) => iso(r.reviewDueAt)),
+    ],
+  );
+}
+
+/**
+ * Records review decisions on their messages. A message already decided keeps its decision: the
+ * writer refuses a second one before it gets here, and the condition keeps it so regardless.
+ */
+export async function recordReviewDecisions(
+  sql: SqlQuery,
+  rows: readonly {
+    keywordEventId: string;
+    decision: string;
+    note: string | null;
+    atDeadline: boolean;
+    apiKeyId: string | null;
+    decidedAt: Date;
+  }[],
+) {
+  if (rows.length === 0) return;
+  await sql(
+    `update "KeywordEvent" k set "reviewDecision" = r.decision::"ReviewDecision",
+            "reviewNote" = r.note, "reviewedAt" = r.decided::timestamp(3),
+            "reviewedByApiKeyId" = r.api_key, "reviewedAtDeadline" = r.deadline
+     from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::boolean[])
+       as r(id, decision, note, decided, api_key, deadline)
+     where k.id = r.id and k."reviewDecision" is null`,
+    [
+      rows.map((r) => r.keywordEventId),
+      rows.map((r) => r.decision),
+      rows.map((r) => r.note),
+      rows.map((r) => r.decidedAt.toISOString()),
+      rows.map((r) => r.apiKeyId),
+      rows.map((r) => r.atDeadline),
     ],
   );
 }

@@ -6,7 +6,12 @@ import { newId } from "../db/ids.ts";
 import type { SqlQuery } from "../db/client.ts";
 import type { CampaignStatus } from "../domain/campaign.ts";
 import type { ConsentMethod, ConsentStatus } from "../domain/consent.ts";
-import type { CampaignFacts, ConsentFacts, DisclosureFacts } from "../domain/decider.ts";
+import type {
+  CampaignFacts,
+  ConsentFacts,
+  DisclosureFacts,
+  ReviewFacts,
+} from "../domain/decider.ts";
 
 /** Which campaigns a batch may reach: named ones, whole senders, or all of the organization. */
 export interface CampaignReach {
@@ -276,4 +281,39 @@ export async function readConsents(
     }
   }
   return bySubscriber;
+}
+
+/** The messages these review commands name (those of the organization), by id. */
+export async function readReviews(
+  sql: SqlQuery,
+  organizationId: string,
+  keywordEventIds: readonly string[],
+): Promise<Map<string, ReviewFacts>> {
+  if (keywordEventIds.length === 0) return new Map();
+  const rows = await sql<
+    Omit<ReviewFacts, "reviewDueAt"> & {
+      reviewDueAtMs: number | null;
+    }
+  >(
+    `select k.id::text as "keywordEventId", k."senderId"::text as "senderId",
+            k.review::text as review, k."heldIntent"::text as "heldIntent",
+            k."campaignIds"::text[] as "campaignIds",
+            case when a.role = 'PARTNER' then a."campaignIds"::text[] end as "receivedScope",
+            (extract(epoch from k."reviewDueAt") * 1000)::float8 as "reviewDueAtMs",
+            k."reviewDecision" is not null as decided,
+            coalesce((select json_agg(json_build_object(
+                               'campaignId', e."campaignId", 'sequence', e.sequence,
+                               'fromStatus', e."fromStatus", 'toStatus', e."toStatus")
+                             order by e.sequence)
+                      from "ConsentEvent" e where e."keywordEventId" = k.id), '[]'::json) as caused
+     from "KeywordEvent" k left join "ApiKey" a on a.id = k."apiKeyId"
+     where k."organizationId" = $1::uuid and k.id = any($2::uuid[])`,
+    [organizationId, keywordEventIds],
+  );
+  return new Map(
+    rows.map(({ reviewDueAtMs, ...row }) => [
+      row.keywordEventId,
+      { ...row, reviewDueAt: reviewDueAtMs === null ? null : new Date(reviewDueAtMs) },
+    ]),
+  );
 }

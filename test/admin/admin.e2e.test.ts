@@ -1,8 +1,8 @@
 // End to end: the admin view (/admin) in headless Chromium (Debian's package, driven by
 // playwright-core) against a server of its own. A person signs in with the keyboard, watches an
 // opt-out made through the API arrive in the live feed within a second, loses the WebSocket and
-// gets back exactly what was missed, reads a subscriber's timeline, marks a flagged message
-// reviewed, and uses it all at a phone's width. Screenshots go to test-output/admin/.
+// gets back exactly what was missed, reads a subscriber's timeline, decides a flagged message
+// (its due date shown, a note, "not a revocation"), and uses it all at a phone's width. Screenshots go to test-output/admin/.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -93,6 +93,7 @@ const Inbound = graphql(`
         id
         cursor
         needsReview
+        reviewDueAt
       }
     }
   }
@@ -103,6 +104,18 @@ const KeywordEventReviewed = graphql(`
     node(id: $id) {
       ... on KeywordEvent {
         reviewedAt
+        reviewDecision
+        reviewNote
+      }
+    }
+  }
+`);
+
+const TexterConsents = graphql(`
+  query AdminE2eTexterConsents($phone: String!) {
+    subscriber(phone: $phone) {
+      consents {
+        status
       }
     }
   }
@@ -119,7 +132,7 @@ let campaignId: string;
 let senderAddress: string;
 const phone = uniqueLongCode(); // opts in, then out through the API
 const texter = uniqueLongCode(); // opts in, then texts a revocation in other words
-let flaggedMessage: { id: string; cursor: string };
+let flaggedMessage: { id: string; cursor: string; reviewDueAt?: string | null };
 let lastOptOut: { id: string; cursor: string; sequence: number; hash: string };
 
 /** Every problem the page reports: script errors, failed requests, CSP violations. */
@@ -462,19 +475,43 @@ describe("admin view in a browser", () => {
     expect(lowContrast).toEqual([]);
   });
 
-  it("marks the flagged message reviewed with the keyboard", async () => {
+  it("decides the flagged message with the keyboard: its due date, a note, not a revocation", async () => {
+    const flagged = page.locator(`#review-list li[data-id="${flaggedMessage.id}"]`);
+    expect(flaggedMessage.reviewDueAt).toBeTruthy();
+    expect(await flagged.locator(".review-due time").getAttribute("datetime")).toBe(
+      flaggedMessage.reviewDueAt,
+    );
+    expect(await flagged.locator(".review-due").textContent()).toMatch(/^Decide by /);
     // from the subscriber's record back up the page to the review queue
-    const reached = await tabTo((element) => element.text.startsWith("Mark reviewed"), "Shift+Tab");
+    const reached = await tabTo(
+      (element) => element.text.startsWith("Not a revocation"),
+      "Shift+Tab",
+    );
     expect(reached.element.tag).toBe("BUTTON");
     expect(reached.element.outline).toMatch(/^solid [3-9]px$/);
+    await page.keyboard.press("Shift+Tab");
+    expect((await focused()).text).toMatch(/^Revocation: keep the opt-out/);
+    await page.keyboard.press("Shift+Tab");
+    expect((await focused()).tag).toBe("TEXTAREA");
+    await page.keyboard.type("asked about an order, not to stop");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect((await focused()).text).toMatch(/^Not a revocation/);
     await page.keyboard.press("Enter");
-    await page.locator(`#review-list li[data-id="${flaggedMessage.id}"]`).waitFor({
-      state: "detached",
-    });
+    await flagged.waitFor({ state: "detached" });
     expect(await page.locator("#review-empty").isVisible()).toBe(true);
     expect((await focused()).id).toBe("review-title");
+    expect(await page.locator("#review-status").textContent()).toContain("1 consent change");
     const { node } = await ok(adminKey, KeywordEventReviewed, { id: flaggedMessage.id });
-    expect(node && "reviewedAt" in node && node.reviewedAt).toBeTruthy();
+    expect(node).toMatchObject({
+      reviewedAt: expect.any(String),
+      reviewDecision: "NOT_REVOCATION",
+      reviewNote: "asked about an order, not to stop",
+    });
+    // the opt-out it applied is reversed: the texter is subscribed again
+    const { subscriber } = await ok(adminKey, TexterConsents, { phone: texter });
+    expect(subscriber?.consents.map((c) => c.status)).toEqual(["OPTED_IN"]);
+    await screenshot("review-decided");
   });
 
   it("fits a phone's width (375 px) without sideways scrolling", async () => {

@@ -11,6 +11,7 @@ import {
   type ConsentCommand,
   type ConsentFacts,
   type Decision,
+  type ReviewFacts,
 } from "../../src/domain/decider.ts";
 import { classifyMessage } from "../../src/domain/keywords.ts";
 
@@ -481,5 +482,304 @@ describe("what a change records", () => {
     expect(after).toMatchObject({ status: "OPTED_IN", settled: "OPTED_IN", lastSequence: 8 });
     const again = decide(state([after]), { kind: "OPT_IN", campaignId: "A" }, ctx());
     expect(summary(again)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Review of flagged messages: given the message (held, or applied with the events it caused) and
+// the consents now, when a decision (or the deadline), then changes.
+
+const DUE = new Date("2026-06-01T04:00:00Z");
+
+function held(overrides: Partial<ReviewFacts> = {}): ReviewFacts {
+  return {
+    keywordEventId: "k1",
+    senderId: SENDER,
+    review: "HELD",
+    heldIntent: "OPT_OUT",
+    campaignIds: ["A", "B"],
+    receivedScope: null,
+    reviewDueAt: DUE,
+    decided: false,
+    caused: [],
+    ...overrides,
+  };
+}
+
+/** A message whose opt-out was applied: it ended A (sequence 11) and B (sequence 12). */
+function applied(overrides: Partial<ReviewFacts> = {}): ReviewFacts {
+  return held({
+    review: "APPLIED",
+    heldIntent: null,
+    caused: [
+      { campaignId: "A", sequence: 11, fromStatus: "OPTED_IN", toStatus: "OPTED_OUT" },
+      { campaignId: "B", sequence: 12, fromStatus: "OPTED_IN", toStatus: "OPTED_OUT" },
+    ],
+    ...overrides,
+  });
+}
+
+/** A consent whose last event is the one at `sequence`. */
+const at = (facts: ConsentFacts, sequence: number): ConsentFacts => ({
+  ...facts,
+  lastSequence: sequence,
+});
+const endedByMessage = (campaignId: string, sequence: number, from: ConsentStatus = "OPTED_IN") =>
+  at(consent(campaignId, "OPTED_OUT", { from, method: "KEYWORD" }), sequence);
+
+type ReviewCommand = Extract<ConsentCommand, { kind: "REVIEW" }>;
+const resolve = (
+  decision: "REVOCATION" | "NOT_REVOCATION",
+  atDeadline = false,
+  keywordEventId = "k1",
+): ReviewCommand => ({ kind: "REVIEW", keywordEventId, decision, note: null, atDeadline });
+
+interface ReviewCase extends Case {
+  review: ReviewFacts | null;
+}
+
+const C = campaign("C");
+const reviewCases: ReviewCase[] = [
+  {
+    given: "a held STOP question, subscribed to A and B on the sender and E elsewhere",
+    review: held(),
+    campaigns: [A, B, ELSEWHERE],
+    consents: [consent("A", "OPTED_IN"), consent("B", "OPTED_IN"), consent("E", "OPTED_IN")],
+    when: resolve("REVOCATION"),
+    then: ["A: OPTED_IN → OPTED_OUT", "B: OPTED_IN → OPTED_OUT"],
+  },
+  {
+    given: "a held STOPALL question",
+    review: held({ heldIntent: "OPT_OUT_ALL", campaignIds: ["A", "B", "E"] }),
+    campaigns: [A, B, ELSEWHERE],
+    consents: [consent("A", "OPTED_IN"), consent("B", "OPTED_IN"), consent("E", "OPTED_IN")],
+    when: resolve("REVOCATION"),
+    then: ["A: OPTED_IN → OPTED_OUT", "B: OPTED_IN → OPTED_OUT", "E: OPTED_IN → OPTED_OUT"],
+  },
+  {
+    given: "a held message a PARTNER of A submitted (decided by an ADMIN)",
+    review: held({ receivedScope: ["A"], campaignIds: ["A"] }),
+    campaigns: [A, B],
+    consents: [consent("A", "OPTED_IN"), consent("B", "OPTED_IN")],
+    when: resolve("REVOCATION"),
+    then: ["A: OPTED_IN → OPTED_OUT"],
+  },
+  {
+    given: "a held message",
+    review: held(),
+    campaigns: [A, B],
+    consents: [consent("A", "OPTED_IN"), consent("B", "OPTED_IN")],
+    when: resolve("NOT_REVOCATION"),
+    then: [],
+  },
+  {
+    given: "an applied opt-out that ended A and B, nothing since",
+    review: applied(),
+    campaigns: [A, B],
+    consents: [endedByMessage("A", 11), endedByMessage("B", 12)],
+    when: resolve("NOT_REVOCATION"),
+    then: ["A: OPTED_OUT → OPTED_IN", "B: OPTED_OUT → OPTED_IN"],
+  },
+  {
+    given: "an applied opt-out, and C opted out by something else before it",
+    review: applied(),
+    campaigns: [A, B, C],
+    consents: [endedByMessage("A", 11), endedByMessage("B", 12), at(consent("C", "OPTED_OUT"), 5)],
+    when: resolve("NOT_REVOCATION"),
+    then: ["A: OPTED_OUT → OPTED_IN", "B: OPTED_OUT → OPTED_IN"],
+  },
+  {
+    given: "an applied opt-out, and B opted in again since",
+    review: applied(),
+    campaigns: [A, B],
+    consents: [endedByMessage("A", 11), at(consent("B", "OPTED_IN", { from: "OPTED_OUT" }), 20)],
+    when: resolve("NOT_REVOCATION"),
+    then: ["A: OPTED_OUT → OPTED_IN"],
+  },
+  {
+    given: "an applied opt-out, and B opted in and out again since (a later STOP)",
+    review: applied(),
+    campaigns: [A, B],
+    consents: [endedByMessage("A", 11), endedByMessage("B", 21)],
+    when: resolve("NOT_REVOCATION"),
+    then: ["A: OPTED_OUT → OPTED_IN"],
+  },
+  {
+    given: "an applied opt-out that also made a suppression record for C (never joined)",
+    review: applied({
+      campaignIds: ["A", "C"],
+      caused: [
+        { campaignId: "A", sequence: 11, fromStatus: "OPTED_IN", toStatus: "OPTED_OUT" },
+        { campaignId: "C", sequence: 12, fromStatus: null, toStatus: "OPTED_OUT" },
+      ],
+    }),
+    campaigns: [A, C],
+    consents: [endedByMessage("A", 11), at(consent("C", "OPTED_OUT"), 12)],
+    when: resolve("NOT_REVOCATION"),
+    then: ["A: OPTED_OUT → OPTED_IN"],
+  },
+  {
+    given: "an applied opt-out that ended a pending opt-in of D",
+    review: applied({
+      campaignIds: ["D"],
+      caused: [{ campaignId: "D", sequence: 11, fromStatus: "PENDING", toStatus: "OPTED_OUT" }],
+    }),
+    campaigns: [DOUBLE],
+    consents: [endedByMessage("D", 11, "PENDING")],
+    when: resolve("NOT_REVOCATION"),
+    then: ["D: OPTED_OUT → PENDING"],
+  },
+  {
+    given: "an applied opt-out",
+    review: applied(),
+    campaigns: [A, B],
+    consents: [endedByMessage("A", 11), endedByMessage("B", 12)],
+    when: resolve("REVOCATION"),
+    then: [],
+  },
+  {
+    given: "a message decided before",
+    review: applied({ decided: true }),
+    campaigns: [A, B],
+    consents: [endedByMessage("A", 11), endedByMessage("B", 12)],
+    when: resolve("NOT_REVOCATION"),
+    then: "REFUSED CONFLICT",
+  },
+  {
+    given: "a message not marked for review",
+    review: held({ review: "NONE", heldIntent: null }),
+    campaigns: [A, B],
+    consents: [],
+    when: resolve("REVOCATION"),
+    then: "REFUSED BAD_USER_INPUT",
+  },
+  {
+    given: "no such message",
+    review: null,
+    campaigns: [A, B],
+    consents: [],
+    when: resolve("REVOCATION"),
+    then: "REFUSED NOT_FOUND",
+  },
+  {
+    given: "a held message, decided by a VIEWER key",
+    review: held(),
+    campaigns: [A, B],
+    consents: [consent("A", "OPTED_IN")],
+    when: resolve("REVOCATION"),
+    as: { mayWrite: false },
+    then: "REFUSED FORBIDDEN",
+  },
+  {
+    given: "an applied opt-out of A and B, decided by a PARTNER of A only",
+    review: applied(),
+    campaigns: [A, B],
+    consents: [endedByMessage("A", 11), endedByMessage("B", 12)],
+    when: resolve("NOT_REVOCATION"),
+    as: { scope: ["A"] },
+    then: "REFUSED FORBIDDEN",
+  },
+  {
+    given: "an applied opt-out of A and B, decided by a PARTNER of both",
+    review: applied(),
+    campaigns: [A, B],
+    consents: [endedByMessage("A", 11), endedByMessage("B", 12)],
+    when: resolve("NOT_REVOCATION"),
+    as: { scope: ["A", "B"] },
+    then: ["A: OPTED_OUT → OPTED_IN", "B: OPTED_OUT → OPTED_IN"],
+  },
+  {
+    given: "a held message past its deadline, nobody decided",
+    review: held(),
+    campaigns: [A, B],
+    consents: [consent("A", "OPTED_IN"), consent("B", "OPTED_IN")],
+    when: resolve("REVOCATION", true),
+    then: ["A: OPTED_IN → OPTED_OUT", "B: OPTED_IN → OPTED_OUT"],
+  },
+  {
+    given: "a held message one millisecond before its deadline",
+    review: held(),
+    campaigns: [A, B],
+    consents: [consent("A", "OPTED_IN"), consent("B", "OPTED_IN")],
+    when: resolve("REVOCATION", true),
+    as: { recordedAt: new Date(DUE.getTime() - 1) },
+    then: [],
+  },
+  {
+    given: "a held message decided before its deadline",
+    review: held({ decided: true }),
+    campaigns: [A, B],
+    consents: [consent("A", "OPTED_IN"), consent("B", "OPTED_IN")],
+    when: resolve("REVOCATION", true),
+    then: [],
+  },
+  {
+    given: "an applied opt-out past its deadline",
+    review: applied(),
+    campaigns: [A, B],
+    consents: [endedByMessage("A", 11), endedByMessage("B", 12)],
+    when: resolve("REVOCATION", true),
+    then: [],
+  },
+];
+
+const reviewState = (c: ReviewCase) => ({
+  campaigns: [...c.campaigns].sort((x, y) => x.id.localeCompare(y.id)),
+  consents: new Map(c.consents.map((x) => [x.campaignId, x])),
+  reviews: new Map(c.review ? [[c.review.keywordEventId, c.review]] : []),
+});
+
+describe("decide REVIEW: given a flagged message, when a decision, then changes", () => {
+  it.each(
+    reviewCases.map((c) => {
+      const command = c.when as ReviewCommand;
+      const who = command.atDeadline ? "the deadline" : command.decision;
+      return [`given ${c.given}, when ${who}`, c] as const;
+    }),
+  )("%s", (_title, c) => {
+    expect(summary(decide(reviewState(c), c.when, ctx(c.as)))).toEqual(c.then);
+  });
+
+  it("records the decision, cites the review and the ended event, and sends no text", () => {
+    const evidence = { review: { keywordEventId: "k1", decision: "NOT_REVOCATION" } };
+    const decision = decide(
+      reviewState(reviewCases[4]),
+      { ...resolve("NOT_REVOCATION"), note: "asked about the sale" },
+      ctx({ evidence }),
+    );
+    expect(decision).toMatchObject({
+      kind: "DECIDED",
+      message: null,
+      review: {
+        keywordEventId: "k1",
+        decision: "NOT_REVOCATION",
+        note: "asked about the sale",
+        atDeadline: false,
+      },
+    });
+    if (decision.kind !== "DECIDED") throw new Error("refused");
+    expect(decision.changes.map((c) => c.evidence)).toEqual([
+      { ...evidence, restores: { sequence: 11 } },
+      { ...evidence, restores: { sequence: 12 } },
+    ]);
+  });
+
+  it("a restored pending opt-in gets a new confirmation window", () => {
+    const decision = decide(reviewState(reviewCases[9]), resolve("NOT_REVOCATION"), ctx());
+    if (decision.kind !== "DECIDED") throw new Error("refused");
+    expect(decision.changes[0].expiresAt).toEqual(new Date(NOW.getTime() + 72 * 3_600_000));
+  });
+
+  it("a held message at receipt changes nothing and concerns what it would revoke", () => {
+    const state = {
+      campaigns: [A, B, ELSEWHERE],
+      consents: new Map([["A", consent("A", "OPTED_IN")]]),
+    };
+    expect(decide(state, keyword("When does the sale end?"), ctx())).toEqual({
+      kind: "DECIDED",
+      changes: [],
+      campaignIds: ["A", "B"],
+      message: null,
+    });
   });
 });

@@ -215,6 +215,13 @@ const probes: Probe[] = [
     expect: "empty",
   },
   {
+    field: "keywordReviews",
+    // A's own flagged message, never B's (its id, body and number are among B's secrets)
+    query: "query { keywordReviews(first: 50) { edges { node { id body from } } } }",
+    variables: () => ({}),
+    expect: "own",
+  },
+  {
     field: "canSend",
     query: "query($p: String!, $c: ID!) { canSend(phone: $p, campaignId: $c) { allowed } }",
     variables: (b) => ({ p: b.phone, c: b.campaignId }),
@@ -307,6 +314,13 @@ const probes: Probe[] = [
     field: "markKeywordEventReviewed",
     query:
       "mutation($id: ID!) { markKeywordEventReviewed(input: { id: $id }) { keywordEvent { id } } }",
+    variables: (b) => ({ id: b.keywordEventId }),
+    expect: "NOT_FOUND",
+  },
+  {
+    field: "resolveKeywordReview",
+    query:
+      "mutation($id: ID!) { resolveKeywordReview(input: { id: $id, decision: REVOCATION }) { keywordEvent { id } } }",
     variables: (b) => ({ id: b.keywordEventId }),
     expect: "NOT_FOUND",
   },
