@@ -18,6 +18,7 @@ import { isResubscribeKeyword, keywordKey, type Classification } from "./keyword
 import {
   confirmationPrompt,
   helpReply,
+  inLocale,
   optInConfirmation,
   optOutConfirmation,
   organizationOptOutConfirmation,
@@ -77,7 +78,13 @@ export type ConsentCommand =
   | { kind: "CONFIRM"; campaignId: string }
   | { kind: "OPT_OUT"; scope: OptOutScope; campaignId: string | null }
   /** an inbound message, classified, on the sender that received it */
-  | { kind: "KEYWORD"; senderId: string; classification: Classification }
+  | {
+      kind: "KEYWORD";
+      senderId: string;
+      classification: Classification;
+      /** the language to reply in: the subscriber's stored locale, else the keyword's */
+      locale?: string | null;
+    }
   /** the confirmation window of a pending double opt-in has passed */
   | { kind: "EXPIRE"; campaignId: string };
 
@@ -128,6 +135,14 @@ const decided = (
 
 export const inScope = (scope: readonly string[] | null, campaignId: string) =>
   scope === null || scope.includes(campaignId);
+
+/** The campaign with its current reply texts in a language, when it has them. */
+function repliesIn(campaign: CampaignFacts, locale: string | null): CampaignFacts {
+  if (!locale || campaign.disclosures.length === 0) return campaign;
+  const versions = campaign.disclosures;
+  const current = versions[versions.length - 1];
+  return { ...campaign, disclosures: [...versions.slice(0, -1), inLocale(current, locale)] };
+}
 
 /** The current disclosures: what a message sent now must carry. */
 export const currentDisclosures = (campaign: CampaignFacts) =>
@@ -188,7 +203,13 @@ export function decide(
         return optOut(state, ctx, targets, command.scope);
       }
       case "KEYWORD":
-        return keyword(state, ctx, reachable, command.senderId, command.classification);
+        return keyword(
+          state,
+          ctx,
+          reachable.map((c) => repliesIn(c, command.locale ?? command.classification.locale)),
+          command.senderId,
+          command.classification,
+        );
       case "EXPIRE": {
         const current = state.consents.get(command.campaignId);
         if (
