@@ -45,7 +45,7 @@ export const OPT_OUT_ENTRIES: readonly KeywordEntry[] = [
   ...entry("OPT_OUT", null, "TD", true),
   ...entry("OPT_OUT", "es", "PARAR|DETENER|CANCELAR|NO MÁS"),
   ...entry("OPT_OUT", "es", "ALTO|BAJA|BASTA", true),
-  ...entry("OPT_OUT", "fr", "ARRÊT|ARRÊTER|ARRÊTEZ|DÉSABONNER"),
+  ...entry("OPT_OUT", "fr", "ARRÊT|ARRÊTE|ARRÊTER|ARRÊTEZ|DÉSABONNER"),
   ...entry("OPT_OUT", "pt", "SAIR|PARE", true),
   ...entry("OPT_OUT", "de", "STOPP"),
   ...entry("OPT_OUT", "zh", "退订"),

@@ -355,6 +355,7 @@ const languages: Row[] = [
   ["Arrêt.", "REVOKED", "fr"],
   ["ARRÊTER", "REVOKED", "fr"],
   ["Arrêtez", "REVOKED", "fr"],
+  ["Arrête!", "REVOKED", "fr"],
   ["arrêt svp", "REVOKED", "fr"],
   ["Désabonner", "REVOKED", "fr"],
   ["DESABONNER", "REVOKED", "fr"],
