@@ -8,6 +8,7 @@
 //   HELD_ALL UNKNOWN, review HELD, heldIntent OPT_OUT_ALL
 //   NOTHING  UNKNOWN, review NONE
 // The expected language (locale) is checked where a row gives one ("-" for none expected).
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { classifyMessage, type Classification } from "../../src/domain/keywords.ts";
 
@@ -448,4 +449,46 @@ describe("the keyword corpus", () => {
       });
     });
   }
+});
+
+// Rule (properties): format characters anywhere never change what a message means, and no text
+// makes the engine throw or answer outside its outcomes.
+describe("the keyword engine's invariants", () => {
+  const format = fc.constantFrom(...Object.values(INVISIBLES));
+  const sample = fc.constantFrom(
+    ...Object.values(groups)
+      .flat()
+      .map(([body]) => body)
+      .filter((body) => !/\p{Cf}/u.test(body)),
+  );
+
+  it("reads a message the same with format characters inserted anywhere", () => {
+    fc.assert(
+      fc.property(
+        sample,
+        fc.array(fc.tuple(fc.nat(), format), { maxLength: 6 }),
+        (body, inserts) => {
+          const chars = [...body];
+          for (const [at, c] of inserts) chars.splice(at % (chars.length + 1), 0, c);
+          expect(classifyMessage(chars.join(""), ["JOIN"])).toEqual(
+            classifyMessage(body, ["JOIN"]),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("classifies any text into a consistent outcome", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 200 }), (body) => {
+        const c = classifyMessage(body);
+        expect(c.needsReview).toBe(c.review !== "NONE");
+        expect(c.heldIntent !== null).toBe(c.review === "HELD");
+        if (c.review === "HELD") expect(c.intent).toBe("UNKNOWN");
+        if (c.review === "APPLIED") expect(["OPT_OUT", "OPT_OUT_ALL"]).toContain(c.intent);
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });
