@@ -243,10 +243,12 @@ const DETERMINERS = new Set(
 function objectOf(after: string[]): "NONE" | "MESSAGING" | "OTHER" {
   const rest = after.filter((w) => !inVocabulary(COURTESY, w));
   if (rest.length === 0) return "NONE";
-  const head = rest.find((w) => !inVocabulary(DETERMINERS, w));
-  if (head === undefined) return "MESSAGING";
-  if (inVocabulary(CLAUSE_OPENERS, head) || inVocabulary(MESSAGING, head)) return "MESSAGING";
-  return "OTHER";
+  const content = rest.filter((w) => !inVocabulary(DETERMINERS, w));
+  if (content.length === 0) return "MESSAGING";
+  if (inVocabulary(CLAUSE_OPENERS, content[0])) return "MESSAGING";
+  // the object's head, or one word after a word that qualifies it ("these annoying messages",
+  // "stop f*cking texting me"); "end of season sale" names no message
+  return content.slice(0, 2).some((w) => inVocabulary(MESSAGING, w)) ? "MESSAGING" : "OTHER";
 }
 
 const first = (words: string[], n: number) =>
@@ -257,7 +259,7 @@ const first = (words: string[], n: number) =>
 
 /** A question that asks for the stop: "can you stop…", "how do I unsubscribe", "why won't you stop". */
 const REQUEST =
-  /^(CAN|COULD|WOULD|WILL|CAN'T|CANT|WON'T|WONT) (YOU|U|Y'ALL|YALL)|^HOW (DO|CAN|DOES|SHOULD) (I|WE)|^HOW TO|^(CAN|MAY|COULD) (I|WE)/;
+  /^(CAN|COULD|WOULD|WILL|CAN'T|CANT|WON'T|WONT) (YOU|U|Y'ALL|YALL)|^HOW (DO|CAN|DOES|SHOULD) (I|WE)|^HOW TO|^(CAN|MAY|COULD) (I|WE)|^HOW MANY (MORE )?TIMES/;
 const RHETORICAL =
   /\bWHY (WON'T|WONT|DON'T|DONT|CAN'T|CANT|DIDN'T|DIDNT|HAVEN'T) (YOU|U)\b|^(CAN'T|CANT|WON'T|WONT) (YOU|U)\b/;
 const FACT_QUESTION =
@@ -285,8 +287,10 @@ function readOccurrence(
   if (negated) return "HELD";
   const lead = before.find((w) => !inVocabulary(COURTESY, w));
   if (!question && lead !== undefined && inVocabulary(SUBORDINATORS, lead)) return "HELD";
+  // a clause of nothing but the keyword is no question, whatever follows it ("Stop?? Who is this")
+  const alone = object === "NONE" && before.every((w) => inVocabulary(COURTESY, w));
   const asks = question || (lead !== undefined && inVocabulary(INTERROGATIVES, lead));
-  if (asks) {
+  if (asks && !alone) {
     if (REQUEST.test(opening)) return "REVOKES";
     if (object === "MESSAGING" && !FACT_QUESTION.test(opening)) return "REVOKES";
     return "HELD";

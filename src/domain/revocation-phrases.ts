@@ -44,6 +44,12 @@ const PHRASES: readonly Phrase[] = [
     "en",
     true,
   ),
+  p(
+    "(CAN|COULD|WOULD|WILL) (YOU|U) (PLEASE )?(NOT|NEVER) (TEXT|TXT|MESSAGE|MSG|CONTACT|SMS|CALL)",
+    "en",
+    true,
+  ),
+  p("(GO AWAY|FUCK OFF|F\\*CK OFF|F\\*\\*K OFF|PISS OFF|BUZZ OFF|BACK OFF)", "en"),
   p("(WITHDRAW|RESCIND|RETRACT) (MY )?CONSENT", "en"),
   p("(I )?(DO NOT|DON'T|DONT) CONSENT", "en", true),
   p("CEASE (AND DESIST|ALL|TEXTING|CONTACT|CONTACTING|MESSAGING|SENDING)", "en"),
