@@ -259,7 +259,7 @@ const first = (words: string[], n: number) =>
 
 /** A question that asks for the stop: "can you stop…", "how do I unsubscribe", "why won't you stop". */
 const REQUEST =
-  /^(CAN|COULD|WOULD|WILL|CAN'T|CANT|WON'T|WONT) (YOU|U|Y'ALL|YALL)|^HOW (DO|CAN|DOES|SHOULD) (I|WE)|^HOW TO|^(CAN|MAY|COULD) (I|WE)|^HOW MANY (MORE )?TIMES/;
+  /^(CAN|COULD|WOULD|WILL|CAN'T|CANT|WON'T|WONT) (YOU|U|Y'ALL|YALL)|^HOW (DO|CAN|DOES|SHOULD) (I|WE)|^HOW TO|^(CAN|MAY|COULD) (I|WE)|^HOW MANY (MORE )?TIMES|^(COMO|COMMENT)\b/;
 const RHETORICAL =
   /\bWHY (WON'T|WONT|DON'T|DONT|CAN'T|CANT|DIDN'T|DIDNT|HAVEN'T) (YOU|U)\b|^(CAN'T|CANT|WON'T|WONT) (YOU|U)\b/;
 const FACT_QUESTION =

@@ -65,7 +65,7 @@ const PHRASES: readonly Phrase[] = [
   p("(ELIMINEN|BORREN|QUITEN|ELIMINAR|BORRAR) MI NUMERO", "es"),
   p("NE (M' )?(ENVOYEZ|ECRIVEZ|CONTACTEZ) PLUS", "fr", true),
   p("NE VEUX PLUS (RECEVOIR|DE|D')", "fr", true),
-  p("(DESINSCRIRE|DESINSCRIVEZ|DESABONNEMENT|DESABONNEZ)", "fr"),
+  p("(DESINSCRIRE|DESINSCRIVEZ|DESINSCRIPTION|DESABONNEMENT|DESABONNEZ)", "fr"),
   p("(PARE|PAREM|PARA) DE (ME )?(ENVIAR|MANDAR)\\S*", "pt"),
   p("NAO (QUERO|DESEJO) (MAIS )?(RECEBER )?(MAIS )?(MENSAGENS|SMS|NADA)", "pt", true),
   p("QUERO SAIR", "pt"),
@@ -77,7 +77,9 @@ const PHRASES: readonly Phrase[] = [
   p("取消订阅", "zh"),
 ];
 
-const REQUEST = /^ (PLEASE )?(CAN|COULD|WOULD|WILL) (YOU|U|Y'ALL|YALL) /;
+/** Requests put as questions: "can you…", "how do I…", "¿cómo me doy de baja?", "comment…". */
+const REQUEST =
+  /^ (PLEASE )?((CAN|COULD|WOULD|WILL) (YOU|U|Y'ALL|YALL)|HOW (DO|CAN) (I|WE)|HOW TO|COMO|COMMENT) /;
 
 /** The first revocation phrase in a text (plain, upper case), with its language. */
 export function revocationPhrase(text: string): { locale: string } | null {
