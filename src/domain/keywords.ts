@@ -233,8 +233,9 @@ function readClause(clause: { words: string[]; question: boolean }): Occurrence[
   });
 }
 
+/** Words between a keyword and what it stops: determiners, prepositions, "getting", "receiving". */
 const DETERMINERS = new Set(
-  "MY YOUR THE THIS THESE THAT THOSE ANY ALL EVERY FROM TO ON OF OFF WITH OUT MI MIS TU TUS SU SUS EL LA LOS LAS DE D' M' DES LES MES VOS MEU MINHA DA DO DOS".split(
+  "GETTING RECEIVING GET RECEIVE RECIBIR RECEVOIR RECEBER MY YOUR THE THIS THESE THAT THOSE ANY ALL EVERY FROM TO ON OF OFF WITH OUT MI MIS TU TUS SU SUS EL LA LOS LAS DE D' M' DES LES MES VOS MEU MINHA DA DO DOS".split(
     " ",
   ),
 );

@@ -186,6 +186,8 @@ const otherWords: Row[] = [
   ["I revoke my consent", "APPLIED", "en"],
   ["I hereby revoke consent to be texted", "APPLIED", "en"],
   ["I want to stop", "APPLIED"],
+  ["I want to stop receiving", "APPLIED"],
+  ["I would like to stop getting these texts", "APPLIED"],
   ["I said STOP", "APPLIED"],
   ["I'd like to unsubscribe", "APPLIED", "en"],
   ["I'd like to opt out", "APPLIED", "en"],
@@ -268,6 +270,10 @@ const held: Row[] = [
   ["cancel the 3pm reservation please", "HELD", "en"],
   ["I quit smoking thanks to your app", "HELD", "en"],
   ["remove the item from my cart", "HELD", "en"],
+  ["I want to quit getting charged twice", "HELD", "en"],
+  ["Did I unsubscribe by accident?", "HELD", "en"],
+  ["The deals never end!", "HELD", "en"],
+  ["Love these, keep them coming. Don't stop", "HELD"],
   ["don't stop all", "HELD_ALL"],
 ];
 
