@@ -56,10 +56,20 @@ export const plain = (text: string) =>
  * The UTS #39 skeleton of a plain word: each character replaced by its confusables prototype
  * (Cyrillic С, Т, О, Р and Greek Ο read as Latin C, T, O, P; the digit 0 as O), accents dropped.
  */
-export const skeleton = (word: string) =>
-  plain(unhomoglyph(word.normalize("NFD")))
-    .normalize("NFD")
-    .replace(/\p{M}/gu, "");
+export function skeleton(word: string): string {
+  if (/^[A-Z ']*$/.test(word)) return word.replace(/I/g, "L");
+  let found = skeletons.get(word);
+  if (found === undefined) {
+    found = plain(unhomoglyph(word.normalize("NFD")))
+      .normalize("NFD")
+      .replace(/\p{M}/gu, "");
+    // unhomoglyph runs one large regular expression: remember the words seen (bounded)
+    if (skeletons.size >= 10_000) skeletons.clear();
+    skeletons.set(word, found);
+  }
+  return found;
+}
+const skeletons = new Map<string, string>();
 
 /** Punctuation, symbols and emoji at either end of a word ("STOP," "STOP!!" "🛑"). */
 const EDGES =

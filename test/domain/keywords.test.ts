@@ -6,6 +6,8 @@
 //
 // The keyword lists below are written out here on purpose, from COMPLIANCE.md, not imported from
 // the code under test: a keyword dropped from the engine must fail these tests.
+import fc from "fast-check";
+import unhomoglyph from "unhomoglyph";
 import { describe, expect, it } from "vitest";
 import {
   classifyMessage,
@@ -14,6 +16,7 @@ import {
   type Classification,
   type KeywordIntent,
 } from "../../src/domain/keywords.ts";
+import { plain, skeleton } from "../../src/domain/message-text.ts";
 
 const JOIN = ["JOIN", "DEALS", "CAFÉ"];
 
@@ -290,4 +293,25 @@ describe("isReservedKeyword", () => {
       expect(isReservedKeyword(word)).toBe(false);
     },
   );
+});
+
+describe("skeleton", () => {
+  const byTheData = (word: string) =>
+    plain(unhomoglyph(word.normalize("NFD")))
+      .normalize("NFD")
+      .replace(/\p{M}/gu, "");
+
+  it("is the confusables data's skeleton, also on its shortcut for plain Latin words", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Z ']{0,20}$/), (word) => {
+        expect(skeleton(word)).toBe(byTheData(word));
+      }),
+    );
+    for (const word of ["SТОР", "ЅТОР", "STΟP", "ST0P", "QUӀT"]) {
+      expect(skeleton(word)).toBe(byTheData(word));
+      expect(skeleton(word)).toBe(skeleton(word.replace(/0/g, "O")));
+    }
+    expect(skeleton("SТОР")).toBe(skeleton("STOP"));
+    expect(skeleton("СТОП")).not.toBe(skeleton("STOP"));
+  });
 });
