@@ -17,7 +17,20 @@ export interface Disclosures {
   optInConfirmation: string;
   optOutConfirmation: string;
   consentLanguage: string;
+  /** the reply texts in other languages, one per locale (versioned with the rest) */
+  translations: TextTranslation[];
 }
+
+/** A campaign's reply texts in one language, sent to subscribers who text in it. */
+export interface TextTranslation {
+  /** BCP 47 language tag, canonical ("es", "pt-BR") */
+  locale: string;
+  helpText: string;
+  optInConfirmation: string;
+  optOutConfirmation: string;
+}
+
+const MAX_TRANSLATIONS = 20;
 
 const MAX_KEYWORDS = 20;
 const SMS_TEXT_MAX = 320;
@@ -69,8 +82,13 @@ export function normalizeJoinKeywords(
 }
 
 /** Checks the disclosures of a campaign of the given purpose and returns them trimmed. */
+/** Disclosures as given: translations may be left out. */
+export type DisclosuresInput = Omit<Disclosures, "translations"> & {
+  translations?: readonly TextTranslation[] | null;
+};
+
 export function validateDisclosures(
-  input: Disclosures,
+  input: DisclosuresInput,
   purpose: CampaignPurpose,
   field = "input.disclosures",
 ): Disclosures {
@@ -91,6 +109,7 @@ export function validateDisclosures(
       SMS_TEXT_MAX,
     ),
     consentLanguage: requiredText(`${field}.consentLanguage`, input.consentLanguage, 4000),
+    translations: validateTranslations(input.translations ?? [], `${field}.translations`),
   };
   const language = d.consentLanguage;
   const missing: string[] = [];
@@ -112,8 +131,55 @@ export function validateDisclosures(
   return d;
 }
 
-export function sameDisclosures(a: Disclosures, b: Disclosures): boolean {
-  return (Object.keys(a) as (keyof Disclosures)[]).every((k) => a[k] === b[k]);
+/** The canonical form of a BCP 47 language tag ("ES-mx" → "es-MX"), or BAD_USER_INPUT. */
+export function canonicalLocale(value: string, field: string): string {
+  let tags: string[];
+  try {
+    tags = Intl.getCanonicalLocales(value.trim());
+  } catch {
+    throw badInput(field, `"${value}" is not a BCP 47 language tag (such as "es" or "pt-BR")`);
+  }
+  if (tags.length !== 1) throw badInput(field, `"${value}" is not one language tag`);
+  return tags[0];
+}
+
+/** Translations of the reply texts: a valid, distinct locale each, every text present. */
+function validateTranslations(
+  values: readonly TextTranslation[],
+  field: string,
+): TextTranslation[] {
+  if (values.length > MAX_TRANSLATIONS) {
+    throw badInput(field, `at most ${MAX_TRANSLATIONS} translations`);
+  }
+  const seen = new Set<string>();
+  return values.map((t, i) => {
+    const at = `${field}[${i}]`;
+    const locale = canonicalLocale(t.locale, `${at}.locale`);
+    if (seen.has(locale)) throw badInput(`${at}.locale`, `"${locale}" is translated twice`);
+    seen.add(locale);
+    return {
+      locale,
+      helpText: requiredText(`${at}.helpText`, t.helpText, SMS_TEXT_MAX),
+      optInConfirmation: requiredText(`${at}.optInConfirmation`, t.optInConfirmation, SMS_TEXT_MAX),
+      optOutConfirmation: requiredText(
+        `${at}.optOutConfirmation`,
+        t.optOutConfirmation,
+        SMS_TEXT_MAX,
+      ),
+    };
+  });
+}
+
+/** Whether validated disclosures say exactly what a stored version says (its translations too). */
+export function sameDisclosures(
+  a: Disclosures,
+  b: Omit<Disclosures, "translations"> & { translations: unknown },
+): boolean {
+  return (Object.keys(a) as (keyof Disclosures)[]).every((k) =>
+    k === "translations"
+      ? JSON.stringify(a.translations) === JSON.stringify(b.translations ?? [])
+      : a[k] === b[k],
+  );
 }
 
 export function consentLanguageHash(language: string): string {

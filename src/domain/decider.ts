@@ -23,6 +23,7 @@ import {
 import {
   confirmationPrompt,
   helpReply,
+  inLocale,
   optInConfirmation,
   optOutConfirmation,
   organizationOptOutConfirmation,
@@ -108,7 +109,13 @@ export type ConsentCommand =
   | { kind: "CONFIRM"; campaignId: string }
   | { kind: "OPT_OUT"; scope: OptOutScope; campaignId: string | null }
   /** an inbound message, classified, on the sender that received it */
-  | { kind: "KEYWORD"; senderId: string; classification: Classification }
+  | {
+      kind: "KEYWORD";
+      senderId: string;
+      classification: Classification;
+      /** the language to reply in: the subscriber's stored locale, else the keyword's */
+      locale?: string | null;
+    }
   /** the confirmation window of a pending double opt-in has passed */
   | { kind: "EXPIRE"; campaignId: string }
   /**
@@ -181,6 +188,14 @@ const decided = (
 export const inScope = (scope: readonly string[] | null, campaignId: string) =>
   scope === null || scope.includes(campaignId);
 
+/** The campaign with its current reply texts in a language, when it has them. */
+function repliesIn(campaign: CampaignFacts, locale: string | null): CampaignFacts {
+  if (!locale || campaign.disclosures.length === 0) return campaign;
+  const versions = campaign.disclosures;
+  const current = versions[versions.length - 1];
+  return { ...campaign, disclosures: [...versions.slice(0, -1), inLocale(current, locale)] };
+}
+
 /** The current disclosures: what a message sent now must carry. */
 export const currentDisclosures = (campaign: CampaignFacts) =>
   campaign.disclosures[campaign.disclosures.length - 1];
@@ -240,7 +255,13 @@ export function decide(
         return optOut(state, ctx, targets, command.scope);
       }
       case "KEYWORD":
-        return keyword(state, ctx, reachable, command.senderId, command.classification);
+        return keyword(
+          state,
+          ctx,
+          reachable.map((c) => repliesIn(c, command.locale ?? command.classification.locale)),
+          command.senderId,
+          command.classification,
+        );
       case "REVIEW":
         return review(state, ctx, reachable, command);
       case "EXPIRE": {

@@ -7,6 +7,51 @@ export interface MessageDisclosures {
   helpText: string;
   optInConfirmation: string;
   optOutConfirmation: string;
+  /** the reply texts in other languages (stored as JSON on the disclosure version) */
+  translations?: unknown;
+}
+
+/** A campaign's reply texts in one language. */
+export interface ReplyTexts {
+  locale: string;
+  helpText: string;
+  optInConfirmation: string;
+  optOutConfirmation: string;
+}
+
+/** The translations stored with a disclosure version (JSON), those well formed. */
+export function translationsOf(json: unknown): ReplyTexts[] {
+  if (!Array.isArray(json)) return [];
+  return json.filter(
+    (t): t is ReplyTexts =>
+      typeof t === "object" &&
+      t !== null &&
+      ["locale", "helpText", "optInConfirmation", "optOutConfirmation"].every(
+        (k) => typeof (t as Record<string, unknown>)[k] === "string",
+      ),
+  );
+}
+
+/**
+ * The disclosures with their reply texts in a language, when the campaign has them: the exact
+ * locale ("pt-BR"), else its language ("pt-BR" → "pt", "es" → "es-MX"); otherwise unchanged.
+ */
+export function inLocale<D extends MessageDisclosures>(d: D, locale: string | null): D {
+  if (!locale) return d;
+  const translations = translationsOf(d.translations);
+  const wanted = locale.toLowerCase();
+  const language = wanted.split("-")[0];
+  const found =
+    translations.find((t) => t.locale.toLowerCase() === wanted) ??
+    translations.find((t) => t.locale.toLowerCase() === language) ??
+    translations.find((t) => t.locale.toLowerCase().split("-")[0] === language);
+  if (!found) return d;
+  return {
+    ...d,
+    helpText: found.helpText,
+    optInConfirmation: found.optInConfirmation,
+    optOutConfirmation: found.optOutConfirmation,
+  };
 }
 
 /** A disclosure as one sentence: trimmed, ending with exactly one full stop (or its own ! or ?). */

@@ -1,6 +1,8 @@
 // Campaigns over GraphQL: the type with its versioned disclosures and live stats, the campaign
 // queries, and the create, update and status mutations.
 import DataLoader from "dataloader";
+import type { TextTranslation } from "../domain/campaign.ts";
+import { translationsOf } from "../domain/messages.ts";
 import { campaignStats, type CampaignStats as StatsCounts } from "../services/campaign-stats.ts";
 import { createCampaign, setCampaignStatus, updateCampaign } from "../services/campaigns.ts";
 import { sees, visible } from "../services/visibility.ts";
@@ -10,6 +12,16 @@ import { ConsentConnection } from "./consent.ts";
 import { checkedPage, checkPageArgs } from "./cursors.ts";
 import { CampaignPurposeEnum, CampaignStatusEnum, ConsentStatusEnum } from "./enums.ts";
 import { asRowId, rowIdOf, rowIdOrNull } from "./ids.ts";
+
+const CampaignTextTranslation = builder.simpleObject("CampaignTextTranslation", {
+  description: "A campaign's reply texts in one language.",
+  fields: (t) => ({
+    locale: t.string({ description: 'BCP 47 language tag ("es", "pt-BR").' }),
+    helpText: t.string(),
+    optInConfirmation: t.string(),
+    optOutConfirmation: t.string(),
+  }),
+});
 
 const Disclosures = builder.prismaObject("DisclosureVersion", {
   name: "Disclosures",
@@ -26,6 +38,12 @@ const Disclosures = builder.prismaObject("DisclosureVersion", {
     consentLanguage: t.exposeString("consentLanguage"),
     consentLanguageHash: t.exposeString("consentLanguageHash", {
       description: "SHA-256 (hex) of consentLanguage, recorded with every consent given under it.",
+    }),
+    translations: t.field({
+      type: [CampaignTextTranslation],
+      description:
+        "The reply texts in other languages. A reply goes out in the subscriber's stored locale, else in the language of the keyword they texted, when one of these has it; else in the texts above.",
+      resolve: (row) => translationsOf(row.translations),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
@@ -135,6 +153,15 @@ builder.queryFields((t) => ({
   ),
 }));
 
+const CampaignTextTranslationInput = builder.inputType("CampaignTextTranslationInput", {
+  fields: (t) => ({
+    locale: t.string({ required: true, description: 'BCP 47 language tag ("es", "pt-BR").' }),
+    helpText: t.string({ required: true }),
+    optInConfirmation: t.string({ required: true }),
+    optOutConfirmation: t.string({ required: true }),
+  }),
+});
+
 export const DisclosuresInput = builder.inputType("DisclosuresInput", {
   fields: (t) => ({
     programName: t.string({ required: true }),
@@ -145,6 +172,11 @@ export const DisclosuresInput = builder.inputType("DisclosuresInput", {
     optInConfirmation: t.string({ required: true }),
     optOutConfirmation: t.string({ required: true }),
     consentLanguage: t.string({ required: true }),
+    translations: t.field({
+      type: [CampaignTextTranslationInput],
+      description:
+        "The reply texts (HELP, opt-in and opt-out confirmations) in other languages, one per locale.",
+    }),
   }),
 });
 
@@ -185,6 +217,7 @@ const disclosuresOf = (d: {
   optInConfirmation: string;
   optOutConfirmation: string;
   consentLanguage: string;
+  translations?: readonly TextTranslation[] | null;
 }) => ({ ...d, termsUrl: d.termsUrl ?? null, privacyUrl: d.privacyUrl ?? null });
 
 function campaignPayload(name: string) {

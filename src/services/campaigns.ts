@@ -11,6 +11,7 @@ import {
   type CampaignPurpose,
   type CampaignStatus,
   type Disclosures,
+  type DisclosuresInput,
 } from "../domain/campaign.ts";
 import { conflict, forbidden, notFound } from "../domain/errors.ts";
 import { keywordKey } from "../domain/keywords.ts";
@@ -24,7 +25,7 @@ export interface CreateCampaignInput {
   senderId: string;
   keywords?: readonly string[] | null;
   doubleOptIn?: boolean | null;
-  disclosures: Disclosures;
+  disclosures: DisclosuresInput;
 }
 
 export interface UpdateCampaignInput {
@@ -32,7 +33,7 @@ export interface UpdateCampaignInput {
   name?: string | null;
   keywords?: readonly string[] | null;
   doubleOptIn?: boolean | null;
-  disclosures?: Disclosures | null;
+  disclosures?: DisclosuresInput | null;
 }
 
 function assertConfigure(actor: Actor) {
@@ -41,6 +42,7 @@ function assertConfigure(actor: Actor) {
 
 const disclosureRow = (d: Disclosures) => ({
   ...d,
+  translations: d.translations.map((t) => ({ ...t })),
   consentLanguageHash: consentLanguageHash(d.consentLanguage),
 });
 

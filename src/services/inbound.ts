@@ -3,7 +3,8 @@
 // decider (src/domain/decider.ts) turns it into consent changes and a reply, and the writer records
 // the KeywordEvent, the events it caused and the reply together. A provider message id seen before
 // with the same message returns the first result and writes nothing; with another message it is a
-// CONFLICT.
+// CONFLICT. The reply goes out in the subscriber's language when the campaign has its texts in it
+// (the stored locale, else the keyword's), and a subscriber with none learns the keyword's.
 import type { Actor } from "../domain/api-key.ts";
 import { canWriteConsent } from "../domain/api-key.ts";
 import { notFound } from "../domain/errors.ts";
@@ -13,7 +14,7 @@ import {
   messageEvidence,
 } from "../domain/inbound-message.ts";
 import { pastOrNow } from "../domain/date-time.ts";
-import { classifyMessage } from "../domain/keywords.ts";
+import { classifyMessage, type Classification } from "../domain/keywords.ts";
 import { reviewDueAt } from "../domain/business-days.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import type { Sender } from "../generated/prisma/client.ts";
@@ -87,15 +88,22 @@ export async function receiveInboundMessage(
   const sender =
     typeof receiver === "string" ? await findSenderByAddress(runtime, to, receiver) : receiver;
   const organizationId = sender.organizationId;
+  const [campaigns, subscriber] = await Promise.all([
+    runtime.prisma.campaign.findMany({
+      where: { senderId: sender.id, status: { not: "ARCHIVED" } },
+      select: { keywords: true },
+    }),
+    runtime.prisma.subscriber.findUnique({
+      where: { organizationId_phone: { organizationId, phone: from } },
+      select: { locale: true },
+    }),
+  ]);
   const classification = classifyMessage(
     body,
-    (
-      await runtime.prisma.campaign.findMany({
-        where: { senderId: sender.id, status: { not: "ARCHIVED" } },
-        select: { keywords: true },
-      })
-    ).flatMap((c) => c.keywords),
+    campaigns.flatMap((c) => c.keywords),
   );
+  // the reply's language: the subscriber's stored one, else the one their keyword tells
+  const locale = subscriber?.locale ?? classification.locale;
   const record: InboundRecord = {
     senderId: sender.id,
     from,
@@ -111,7 +119,7 @@ export async function receiveInboundMessage(
   };
   const outcome = await write(runtime, organizationId, {
     phone: from,
-    command: { kind: "KEYWORD", senderId: sender.id, classification },
+    command: { kind: "KEYWORD", senderId: sender.id, classification, locale },
     context: {
       // a provider's webhook acts for the subscriber; an API key within its own scope
       scope: actor?.campaignIds ?? null,
@@ -140,8 +148,29 @@ export async function receiveInboundMessage(
       return { keywordEvent: seen, reply: seen.reply, duplicate: true };
     }
     case "WRITTEN":
+      await learnLocale(runtime, organizationId, from, subscriber?.locale ?? null, classification);
       return { keywordEvent: outcome.keywordEvent!, reply: outcome.message, duplicate: false };
     case "REPLAYED":
       throw new Error("an inbound message carried an idempotency key");
   }
+}
+
+/**
+ * A subscriber with no stored locale takes the language of the keyword they texted (BAJA: "es"),
+ * so later replies go out in it. Never overwrites a stored locale (set by updateSubscriber or an
+ * import, or learned before); a number with no subscriber yet (a HELP from a stranger) has none
+ * to learn. A preference, not a consent: written after the ledger commit, only where still unset.
+ */
+async function learnLocale(
+  runtime: Runtime,
+  organizationId: string,
+  phone: string,
+  stored: string | null,
+  classification: Classification,
+) {
+  if (stored !== null || classification.locale === null) return;
+  await runtime.prisma.subscriber.updateMany({
+    where: { organizationId, phone, locale: null },
+    data: { locale: classification.locale },
+  });
 }

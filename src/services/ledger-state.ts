@@ -111,7 +111,8 @@ export async function readCampaigns(
                       'createdAt', d."createdAt", 'programName', d."programName",
                       'messageFrequency', d."messageFrequency", 'helpText', d."helpText",
                       'optInConfirmation', d."optInConfirmation",
-                      'optOutConfirmation', d."optOutConfirmation") order by d.version)
+                      'optOutConfirmation', d."optOutConfirmation",
+                      'translations', d.translations) order by d.version)
              from "DisclosureVersion" d where d."campaignId" = c.id) as disclosures
      from "Campaign" c
      where c."organizationId" = $1::uuid

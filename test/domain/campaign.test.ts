@@ -35,8 +35,16 @@ const valid = (overrides: Partial<Disclosures> = {}): Disclosures => ({
   optInConfirmation: "Acme Deals: you're in! Reply HELP for help, STOP to cancel.",
   optOutConfirmation: "Acme Deals: you're unsubscribed.",
   consentLanguage: LANGUAGE,
+  translations: [],
   ...overrides,
 });
+
+const SPANISH = {
+  locale: "es",
+  helpText: "Acme Deals: ayuda en support@acme.example.",
+  optInConfirmation: "Acme Deals: ¡ya estás suscrito! Responde STOP para cancelar.",
+  optOutConfirmation: "Acme Deals: ya no recibirás mensajes.",
+};
 
 /** The DomainError a call throws (fails the test when it throws nothing or something else). */
 function thrown(run: () => unknown): DomainError {
@@ -50,6 +58,53 @@ function thrown(run: () => unknown): DomainError {
 }
 
 describe("validateDisclosures", () => {
+  it("keeps translations of the reply texts, each locale canonical and trimmed", () => {
+    const result = validateDisclosures(
+      valid({
+        translations: [
+          { ...SPANISH, locale: " ES-mx ", helpText: ` ${SPANISH.helpText} ` },
+          { ...SPANISH, locale: "fr" },
+        ],
+      }),
+      "MARKETING",
+    );
+    expect(result.translations.map((t) => t.locale)).toEqual(["es-MX", "fr"]);
+    expect(result.translations[0].helpText).toBe(SPANISH.helpText);
+  });
+
+  it("takes no translations as none", () => {
+    const { translations: _, ...without } = valid();
+    expect(validateDisclosures(without, "MARKETING").translations).toEqual([]);
+  });
+
+  it.each([
+    [[{ ...SPANISH, locale: "not a locale!" }], "translations[0].locale", /BCP 47/],
+    [[{ ...SPANISH, locale: "" }], "translations[0].locale", /BCP 47/],
+    [[SPANISH, { ...SPANISH, locale: "ES" }], "translations[1].locale", /translated twice/],
+    [[{ ...SPANISH, helpText: "  " }], "translations[0].helpText", /must not be empty/],
+    [
+      [{ ...SPANISH, optOutConfirmation: "x".repeat(321) }],
+      "translations[0].optOutConfirmation",
+      /at most 320/,
+    ],
+  ])("refuses translations %j at %s", (translations, field, message) => {
+    const error = thrown(() => validateDisclosures(valid({ translations }), "MARKETING"));
+    expect(error.code).toBe("BAD_USER_INPUT");
+    expect(error.field).toBe(`input.disclosures.${field}`);
+    expect(error.message).toMatch(message);
+  });
+
+  it("sees a changed translation as changed disclosures (a new version)", () => {
+    const stored = validateDisclosures(valid({ translations: [SPANISH] }), "MARKETING");
+    const same = validateDisclosures(valid({ translations: [SPANISH] }), "MARKETING");
+    const changed = validateDisclosures(
+      valid({ translations: [{ ...SPANISH, optOutConfirmation: "Adiós." }] }),
+      "MARKETING",
+    );
+    expect(sameDisclosures(same, stored)).toBe(true);
+    expect(sameDisclosures(changed, stored)).toBe(false);
+  });
+
   it("accepts complete marketing disclosures and returns them trimmed", () => {
     const result = validateDisclosures(
       valid({ programName: "  Acme Deals  ", helpText: " help me \n" }),

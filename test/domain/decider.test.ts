@@ -471,6 +471,37 @@ describe("what a change records", () => {
     expect(all).toMatchObject({ message: expect.stringMatching(/Program A, Program E/) });
   });
 
+  it("the reply to a keyword: in the locale given, else the keyword's, else the campaign's texts", () => {
+    const spanish = {
+      locale: "es",
+      helpText: "Programa A: ayuda.",
+      optInConfirmation: "Programa A: ¡dentro!",
+      optOutConfirmation: "Programa A: fuera.",
+    };
+    const translated = campaign("A", { keywords: ["JOIN"] });
+    const withSpanish = {
+      ...translated,
+      disclosures: [{ ...translated.disclosures[0], translations: [spanish] }],
+    };
+    const optedIn = [consent("A", "OPTED_IN")];
+    const reply = (body: string, locale?: string | null) =>
+      decide(
+        state(optedIn, [withSpanish]),
+        {
+          kind: "KEYWORD",
+          senderId: SENDER,
+          classification: classifyMessage(body),
+          locale,
+        },
+        ctx({ method: "KEYWORD" }),
+      );
+    expect(reply("BAJA")).toMatchObject({ message: spanish.optOutConfirmation });
+    expect(reply("STOP", "es")).toMatchObject({ message: spanish.optOutConfirmation });
+    expect(reply("BAJA", "en")).toMatchObject({ message: "Program A: you're out." });
+    expect(reply("STOP")).toMatchObject({ message: "Program A: you're out." });
+    expect(reply("ARRÊT")).toMatchObject({ message: "Program A: you're out." });
+  });
+
   it("evolve: the next command of a batch sees the change", () => {
     const first = decide(state(), { kind: "OPT_IN", campaignId: "A" }, ctx());
     if (first.kind !== "DECIDED") throw new Error("refused");

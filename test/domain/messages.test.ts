@@ -1,7 +1,7 @@
 // The texts optgraph hands back: every required element once, whatever the campaign's help text
 // already says.
 import { describe, expect, it } from "vitest";
-import { confirmationPrompt, helpReply } from "../../src/domain/messages.ts";
+import { confirmationPrompt, helpReply, inLocale } from "../../src/domain/messages.ts";
 
 const base = {
   programName: "Acme Deals",
@@ -41,5 +41,47 @@ describe("confirmationPrompt", () => {
     expect(confirmationPrompt({ ...base, messageFrequency: "Up to 4 msgs/month." })).toBe(
       "Acme Deals: reply Y to confirm your subscription. Up to 4 msgs/month. Msg & data rates may apply. Reply HELP for help, STOP to cancel.",
     );
+  });
+});
+
+describe("inLocale", () => {
+  const d = { ...base, optInConfirmation: "You're in!", optOutConfirmation: "You're out." };
+  const spanish = {
+    locale: "es",
+    helpText: "Ayuda: support@acme.example.",
+    optInConfirmation: "¡Ya estás suscrito!",
+    optOutConfirmation: "Ya no recibirás mensajes.",
+  };
+  const brazilian = { ...spanish, locale: "pt-BR", optOutConfirmation: "Você saiu." };
+  const texts = { ...d, translations: [spanish, brazilian] };
+
+  it.each([
+    ["es", spanish.optOutConfirmation],
+    ["es-MX", spanish.optOutConfirmation],
+    ["ES", spanish.optOutConfirmation],
+    ["pt-BR", brazilian.optOutConfirmation],
+    ["pt", brazilian.optOutConfirmation],
+    ["pt-PT", brazilian.optOutConfirmation],
+    ["fr", d.optOutConfirmation],
+    [null, d.optOutConfirmation],
+  ])("%s → %s", (locale, optOut) => {
+    expect(inLocale(texts, locale).optOutConfirmation).toBe(optOut);
+  });
+
+  it("replaces the three reply texts and nothing else", () => {
+    const result = inLocale(texts, "es");
+    expect(result).toMatchObject({
+      programName: d.programName,
+      messageFrequency: d.messageFrequency,
+      helpText: spanish.helpText,
+      optInConfirmation: spanish.optInConfirmation,
+      optOutConfirmation: spanish.optOutConfirmation,
+    });
+  });
+
+  it("ignores stored translations that are not well formed", () => {
+    const broken = { ...d, translations: [{ locale: "es", helpText: 3 }, "es", null] };
+    expect(inLocale(broken, "es")).toEqual(broken);
+    expect(inLocale({ ...d, translations: { es: spanish } }, "es").helpText).toBe(d.helpText);
   });
 });

@@ -481,7 +481,7 @@ describe("opt-outs in other words", () => {
     const plea = await receive(key, {
       from: PHONE,
       to: sender.address,
-      body: "please stop texting me",
+      body: "take me off your list",
     });
     expect(plea.keywordEvent).toMatchObject({
       intent: "OPT_OUT",
@@ -502,7 +502,7 @@ describe("opt-outs in other words", () => {
     expect(marked.reviewedAt).not.toBeNull();
     expect(await keywordEvents(key, { needsReview: true })).toEqual([]);
     const settled = await keywordEvents(key, { needsReview: false });
-    expect(settled.map((e) => e.body)).toEqual(["DEALS", "STOP", "please stop texting me"]);
+    expect(settled.map((e) => e.body)).toEqual(["DEALS", "STOP", "take me off your list"]);
     // the review does not undo the opt-out
     expect(await statuses(key)).toEqual({ [campaign.id]: "OPTED_OUT" });
     // marking again changes nothing
@@ -518,7 +518,7 @@ describe("opt-outs in other words", () => {
     const plea = await receive(org.adminKey, {
       from: PHONE,
       to: sender.address,
-      body: "remove me from your list",
+      body: "I no longer want these texts",
     });
     const other = await newOrganization();
     const refused = await failure(other.adminKey, MarkReviewed, { id: plea.keywordEvent.id });

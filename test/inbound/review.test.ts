@@ -337,7 +337,7 @@ describe("an applied opt-out reversed (NOT_REVOCATION)", () => {
     await ok(s.org.adminKey, OptOut, {
       input: { phone: s.phone, campaignId: c.id, scope: "CAMPAIGN", method: "API" },
     });
-    const message = await s.receive("please stop texting me");
+    const message = await s.receive("no more texts please");
     expect(message).toMatchObject({ intent: "OPT_OUT", review: "APPLIED", heldIntent: null });
     // A and B end, D gets a suppression record; C was out already
     expect(message.consentEvents.map((e) => e.toStatus)).toEqual([
@@ -384,7 +384,7 @@ describe("an applied opt-out reversed (NOT_REVOCATION)", () => {
 
   it("REVOCATION on an applied opt-out keeps it and only records the decision", async () => {
     const s = await scene();
-    const message = await s.receive("STOP please");
+    const message = await s.receive("I want to stop getting these");
     const before = await s.history();
     const resolved = await ok(s.org.adminKey, Resolve, {
       input: { id: message.id, decision: "REVOCATION" },
@@ -396,7 +396,7 @@ describe("an applied opt-out reversed (NOT_REVOCATION)", () => {
 
   it("markKeywordEventReviewed (deprecated) confirms an applied opt-out and refuses a held one", async () => {
     const s = await scene();
-    const applied = await s.receive("STOP please");
+    const applied = await s.receive("I want to stop getting these");
     const marked = await ok(s.org.adminKey, MarkReviewed, { id: applied.id });
     expect(marked.markKeywordEventReviewed.keywordEvent).toEqual({
       reviewDecision: "REVOCATION",
@@ -554,9 +554,9 @@ describe("the queue and the overdue gauge", () => {
     const gaugeBefore = await overdueGauge();
     const now = Date.now();
     const daysAgo = (days: number) => new Date(now - days * 86_400_000).toISOString();
-    const old = await s.receive("please stop texting me", daysAgo(40)); // applied, overdue
+    const old = await s.receive("no more texts please", daysAgo(40)); // applied, overdue
     const recent = await s.receive("Don't stop"); // held, due in 8 business days
-    const middle = await s.receive("remove me from your list", daysAgo(5)); // applied, not due
+    const middle = await s.receive("I revoke my consent", daysAgo(5)); // applied, not due
     const all = await ok(s.org.adminKey, Queue, { first: 10 });
     expect(all.keywordReviews.edges.map((e) => e.node.id)).toEqual([old.id, middle.id, recent.id]);
     const dues = all.keywordReviews.edges.map((e) => e.node.reviewDueAt!);

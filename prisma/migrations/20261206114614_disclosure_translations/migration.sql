@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "DisclosureVersion" ADD COLUMN     "translations" JSONB NOT NULL DEFAULT '[]';
