@@ -2,10 +2,12 @@
 // Not a consent change, so not a ledger event: the values are facts canSend reads at send time
 // (docs/COMPLIANCE.md, "Send rules"). A key changes only the subscribers it may see (a PARTNER:
 // those with a consent in one of its campaigns); VIEWER keys change nothing.
+import { newId } from "../db/ids.ts";
+import type { SqlQuery } from "../db/client.ts";
 import { canUpdateSubscriber, type Actor } from "../domain/api-key.ts";
 import { badInput, forbidden, notFound, notFoundAsSent } from "../domain/errors.ts";
 import { normalizePhone } from "../domain/phone.ts";
-import { readLocationChange } from "../domain/subscriber-location.ts";
+import { readLocationChange, type LocationChange } from "../domain/subscriber-location.ts";
 import type { Runtime } from "./runtime.ts";
 import { visible } from "./visibility.ts";
 
@@ -51,4 +53,37 @@ export async function updateSubscriber(
   const { count } = await runtime.prisma.subscriber.updateMany({ where, data: change });
   if (count === 0) throw missing();
   return runtime.prisma.subscriber.findFirstOrThrow({ where });
+}
+
+/**
+ * Sets what an import's rows say of where their subscribers are, set-wise in the caller's
+ * transaction: one row per number (the caller picks which), creating a subscriber that does not
+ * exist yet. A value an entry does not give is left as it is (an import never clears one).
+ */
+export async function writeSubscriberLocations(
+  sql: SqlQuery,
+  organizationId: string,
+  entries: readonly { phone: string; location: LocationChange }[],
+  createdAt: Date,
+): Promise<void> {
+  if (entries.length === 0) return;
+  await sql(
+    `insert into "Subscriber" (id, "organizationId", phone, "createdAt", timezone, state, locale)
+     select i.id, $1::uuid, i.phone, $6::timestamp(3), i.timezone, i.state, i.locale
+     from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $7::text[])
+          as i(id, phone, timezone, state, locale)
+     on conflict ("organizationId", phone) do update set
+       timezone = coalesce(excluded.timezone, "Subscriber".timezone),
+       state = coalesce(excluded.state, "Subscriber".state),
+       locale = coalesce(excluded.locale, "Subscriber".locale)`,
+    [
+      organizationId,
+      entries.map(() => newId()),
+      entries.map((e) => e.phone),
+      entries.map((e) => e.location.timezone ?? null),
+      entries.map((e) => e.location.state ?? null),
+      createdAt.toISOString(),
+      entries.map((e) => e.location.locale ?? null),
+    ],
+  );
 }
