@@ -186,6 +186,20 @@ describe("the state rules at their boundary minutes", () => {
   });
 });
 
+describe("the remembered answers", () => {
+  it("tell regions apart by their states as well as their zones", () => {
+    const instant = "2026-11-27T13:30:00Z"; // Friday 08:30 in New York
+    for (let round = 0; round < 2; round++) {
+      expect(next(instant, region(NY))).toBe("2026-11-27T13:30:00.000Z");
+      expect(next(instant, region(NY, "CT"))).toBe("2026-11-27T14:00:00.000Z");
+      expect(next(instant, region(NY, "MD"))).toBe("2026-11-27T13:30:00.000Z");
+      expect(next(instant, { zones: [NY, CHICAGO], states: ["MD"] })).toBe(
+        "2026-11-27T14:00:00.000Z",
+      );
+    }
+  });
+});
+
 describe("effective dates (recipient-local days)", () => {
   it.each([
     // Florida 8–20 from 2021-07-01 (21:00 before)
