@@ -5,7 +5,7 @@
 import { newId } from "../db/ids.ts";
 import type { SqlQuery } from "../db/client.ts";
 import { canUpdateSubscriber, type Actor } from "../domain/api-key.ts";
-import { badInput, forbidden, notFound, notFoundAsSent } from "../domain/errors.ts";
+import { badInput, forbidden, notFoundAsSent } from "../domain/errors.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import { readLocationChange, type LocationChange } from "../domain/subscriber-location.ts";
 import type { Runtime } from "./runtime.ts";
@@ -40,9 +40,7 @@ export async function updateSubscriber(
     : normalizePhone(input.phone!, runtime.config.defaultRegion, "input.phone");
   const missing = () =>
     phone === null
-      ? input.id
-        ? notFound("subscriber", input.id)
-        : notFoundAsSent("subscriber", input.clientId!)
+      ? notFoundAsSent("subscriber", input.clientId!)
       : notFoundAsSent("subscriber", phone, "phone");
   if (byId && !input.id) throw missing();
 
