@@ -14,7 +14,8 @@ export interface RecipientRegion {
 /** A rule as the decision reads it: local minutes [opens, closes) for each ISO weekday. */
 interface CompiledRule {
   jurisdiction: string;
-  effectiveFrom: string;
+  /** the first local day it governs, as yyyymmdd */
+  effectiveFrom: number;
   /** index 1 (Monday) … 7 (Sunday) */
   byWeekday: readonly (readonly [number, number])[];
 }
@@ -61,7 +62,8 @@ export function compileRule(rule: QuietHoursRule): CompiledRule {
   if (byWeekday.filter(Boolean).length !== 7) {
     throw new Error(`send rules: ${where}: every weekday needs a window`);
   }
-  return { jurisdiction: rule.jurisdiction, effectiveFrom: rule.effectiveFrom, byWeekday };
+  const effectiveFrom = Number(rule.effectiveFrom.replaceAll("-", ""));
+  return { jurisdiction: rule.jurisdiction, effectiveFrom, byWeekday };
 }
 
 const RULES = QUIET_HOURS_RULES.map(compileRule);
@@ -81,7 +83,7 @@ function rulesFor(region: RecipientRegion): CompiledRule[] {
 
 function openIn(at: Date, zone: string, rules: readonly CompiledRule[]): boolean {
   const local = DateTime.fromJSDate(at, { zone });
-  const day = local.toISODate()!;
+  const day = local.year * 10_000 + local.month * 100 + local.day;
   const minute = local.hour * 60 + local.minute + local.second / 60 + local.millisecond / 60_000;
   return rules.every((rule) => {
     if (day < rule.effectiveFrom) return true;
@@ -119,7 +121,7 @@ const memo = new Map<string, number | null>();
 function computeNextSendingInstant(at: Date, region: RecipientRegion): Date | null {
   if (withinSendingHours(at, region)) return at;
   const rules = rulesFor(region);
-  const candidates: number[] = [];
+  const candidates = new Set<number>();
   for (const zone of region.zones) {
     const today = DateTime.fromJSDate(at, { zone }).startOf("day");
     for (let day = 0; day <= 8; day++) {
@@ -127,12 +129,11 @@ function computeNextSendingInstant(at: Date, region: RecipientRegion): Date | nu
       for (const rule of rules) {
         const [opens] = rule.byWeekday[date.weekday];
         const instant = date.set({ hour: Math.floor(opens / 60), minute: opens % 60 }).toMillis();
-        if (instant > at.getTime()) candidates.push(instant);
+        if (instant > at.getTime()) candidates.add(instant);
       }
     }
   }
-  candidates.sort((a, b) => a - b);
-  for (const instant of candidates) {
+  for (const instant of [...candidates].sort((a, b) => a - b)) {
     const date = new Date(instant);
     if (withinSendingHours(date, region)) return date;
   }
