@@ -41,6 +41,8 @@ export interface Actor {
 export const canManageKeys = (actor: Actor) => actor.role === "ADMIN";
 export const canConfigure = (actor: Actor) => actor.role === "ADMIN" || actor.role === "OPERATOR";
 export const canWriteConsent = (actor: Actor) => actor.role !== "VIEWER";
+/** a subscriber's location (zone, state, locale): every role but VIEWER, on the subscribers it sees */
+export const canUpdateSubscriber = (actor: Actor) => actor.role !== "VIEWER";
 
 /** Whether the actor may see or act on a campaign (PARTNER keys are limited to their list). */
 export function mayTouchCampaign(actor: Actor, campaignId: string): boolean {

@@ -8,6 +8,8 @@ import { readDateTime } from "./date-time.ts";
 import type { ConsentMethod } from "./consent.ts";
 import { badInput } from "./errors.ts";
 import { normalizePhone } from "./phone.ts";
+import { readLocale, readTimeZone, type LocationChange } from "./subscriber-location.ts";
+import { readUsState } from "./us-states.ts";
 
 export const IMPORT_COLUMNS = [
   "phone",
@@ -19,8 +21,14 @@ export const IMPORT_COLUMNS = [
   "user_agent",
   "source_url",
   "consent_text",
+  "timezone",
+  "state",
+  "locale",
 ] as const;
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
+
+/** Other spellings of a column (compared lower-case: `timeZone` is `timezone`). */
+const COLUMN_ALIASES: Readonly<Record<string, ImportColumn>> = { time_zone: "timezone" };
 
 const REQUIRED_COLUMNS: readonly ImportColumn[] = ["phone", "status", "occurred_at"];
 
@@ -48,7 +56,8 @@ const HAS_ZONE = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 export function readImportHeader(fields: readonly string[], field = "header"): ImportHeader {
   const header: Partial<Record<ImportColumn, number>> = {};
   fields.forEach((raw, i) => {
-    const name = raw.trim().toLowerCase();
+    const written = raw.trim().toLowerCase();
+    const name = COLUMN_ALIASES[written] ?? written;
     if (!(IMPORT_COLUMNS as readonly string[]).includes(name)) {
       throw badInput(
         field,
@@ -99,6 +108,8 @@ export interface ImportRecord {
   /** the row's campaign as written, or null for the import's default campaign */
   campaign: string | null;
   evidence: ImportEvidence;
+  /** the subscriber's time zone, state and locale the row gives (an empty column leaves it) */
+  location?: LocationChange;
 }
 
 export type RowCheck = { ok: true; record: ImportRecord } | { ok: false; reason: string };
@@ -211,6 +222,15 @@ export function checkImportRow(
     evidence.consentText = consentText;
   }
 
+  const location: LocationChange = {};
+  try {
+    if (at("timezone") !== "") location.timezone = readTimeZone(at("timezone"), "timezone");
+    if (at("state") !== "") location.state = readUsState(at("state"), "state");
+    if (at("locale") !== "") location.locale = readLocale(at("locale"), "locale");
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+
   return {
     ok: true,
     record: {
@@ -220,6 +240,7 @@ export function checkImportRow(
       method,
       campaign: campaign === "" ? null : campaign,
       evidence,
+      ...(Object.keys(location).length > 0 ? { location } : {}),
     },
   };
 }

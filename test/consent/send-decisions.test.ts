@@ -28,8 +28,8 @@ const DALLAS = "+12145550100";
 const NOON_SF = "2025-01-15T20:00:00.000Z"; // Wednesday 12:00 in San Francisco
 const NIGHT_SF = "2025-01-15T10:00:00.000Z"; // Wednesday 02:00 in San Francisco
 const MORNING_SF = "2025-01-15T16:00:00.000Z"; // 08:00 in San Francisco: the window opens
-const DALLAS_8_30 = "2025-01-15T14:30:00.000Z"; // 08:30 in Dallas: federal yes, Texas no
-const DALLAS_9 = "2025-01-15T15:00:00.000Z";
+const DALLAS_8_30 = "2026-01-14T14:30:00.000Z"; // Wednesday 08:30 in Dallas: federal yes, Texas no
+const DALLAS_9 = "2026-01-14T15:00:00.000Z";
 
 /** An organization where each phone is in a known state for a MARKETING and an INFORMATIONAL campaign. */
 async function setUp() {

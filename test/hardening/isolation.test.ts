@@ -311,6 +311,13 @@ const probes: Probe[] = [
     expect: "BAD_USER_INPUT",
   },
   {
+    field: "updateSubscriber",
+    query:
+      'mutation($id: ID) { updateSubscriber(input: { id: $id, state: "CT" }) { subscriber { id } } }',
+    variables: (b) => ({ id: b.subscriberId }),
+    expect: "NOT_FOUND",
+  },
+  {
     field: "markKeywordEventReviewed",
     query:
       "mutation($id: ID!) { markKeywordEventReviewed(input: { id: $id }) { keywordEvent { id } } }",

@@ -150,7 +150,7 @@ describe("bad rows", () => {
     [
       "an unknown column",
       "phone,status,occurred_at,email",
-      'header: unknown column "email" (the columns are phone, status, occurred_at, method, campaign, ip, user_agent, source_url, consent_text)',
+      'header: unknown column "email" (the columns are phone, status, occurred_at, method, campaign, ip, user_agent, source_url, consent_text, timezone, state, locale)',
     ],
     ["a repeated column", "phone,status,occurred_at,Phone", 'header: column "phone" appears twice'],
     ["no header at all", "", "file: is empty: a header row is required"],
