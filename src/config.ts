@@ -34,6 +34,8 @@ export interface Config {
   streamBufferSize: number;
   /** how often streams look for new rows without a wake-up */
   streamPollMs: number;
+  /** canSend's in-memory consents (src/services/send-cache.ts) */
+  sendCache: { enabled: boolean; maxConsents: number; freshnessMs: number };
   limits: QueryLimits;
   /** operations per second per API key, by role (0: unlimited) */
   rateLimits: Record<"ADMIN" | "OPERATOR" | "PARTNER" | "VIEWER", number>;
@@ -154,6 +156,11 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: intVar(env, "OPTGRAPH_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     streamBufferSize: intVar(env, "OPTGRAPH_STREAM_BUFFER", 1000, 1, 1_000_000),
     streamPollMs: intVar(env, "OPTGRAPH_STREAM_POLL_MS", 1000, 10, 600_000),
+    sendCache: {
+      enabled: boolVar(env, "OPTGRAPH_SEND_CACHE", true),
+      maxConsents: intVar(env, "OPTGRAPH_SEND_CACHE_MAX_CONSENTS", 1_000_000, 1, 100_000_000),
+      freshnessMs: intVar(env, "OPTGRAPH_SEND_CACHE_FRESHNESS_MS", 1000, 20, 600_000),
+    },
     limits: {
       depth: intVar(env, "OPTGRAPH_MAX_DEPTH", 6, 1, 100),
       aliases: intVar(env, "OPTGRAPH_MAX_ALIASES", 15, 0, 1000),
