@@ -158,7 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
     streamPollMs: intVar(env, "OPTGRAPH_STREAM_POLL_MS", 1000, 10, 600_000),
     sendCache: {
       enabled: boolVar(env, "OPTGRAPH_SEND_CACHE", true),
-      maxConsents: intVar(env, "OPTGRAPH_SEND_CACHE_MAX_CONSENTS", 1_000_000, 1, 100_000_000),
+      maxConsents: intVar(env, "OPTGRAPH_SEND_CACHE_MAX_CONSENTS", 500_000, 1, 100_000_000),
       freshnessMs: intVar(env, "OPTGRAPH_SEND_CACHE_FRESHNESS_MS", 1000, 20, 600_000),
     },
     limits: {

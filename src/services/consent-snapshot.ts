@@ -41,8 +41,8 @@ class HeldConsent {
 }
 
 class HeldSubscriber {
-  /** exactly sized: most numbers have one or two consents */
-  consents: HeldConsent[] = [];
+  /** one consent as itself (most numbers have one), more as an exactly sized array */
+  consents: HeldConsent | HeldConsent[] | null = null;
   constructor(
     readonly id: string,
     public timezone: string | null,
@@ -80,8 +80,9 @@ export class ConsentSnapshot {
       subscriber.timezone = this.shared(row.timezone);
     }
     const consents = subscriber.consents;
-    const index = consents.findIndex((c) => c.campaignId === row.campaignId);
-    if (index >= 0 && consents[index].lastSequence > row.lastSequence) return;
+    const list = consents === null ? [] : Array.isArray(consents) ? consents : [consents];
+    const index = list.findIndex((c) => c.campaignId === row.campaignId);
+    if (index >= 0 && list[index].lastSequence > row.lastSequence) return;
     const held = new HeldConsent(
       row.id,
       this.shared(row.campaignId),
@@ -94,9 +95,11 @@ export class ConsentSnapshot {
       row.createdAt,
       row.updatedAt,
     );
-    if (index >= 0) consents[index] = held;
-    else {
-      subscriber.consents = [...consents, held];
+    if (index >= 0) {
+      list[index] = held;
+      subscriber.consents = list.length === 1 ? held : list;
+    } else {
+      subscriber.consents = list.length === 0 ? held : [...list, held];
       this.size += 1;
     }
   }
@@ -108,7 +111,12 @@ export class ConsentSnapshot {
   ): { consent: ConsentRow | null; timezone: string | null } {
     const subscriber = this.subscribers.get(phone);
     if (!subscriber) return { consent: null, timezone: null };
-    const held = subscriber.consents.find((c) => c.campaignId === campaignId);
+    const consents = subscriber.consents;
+    const held = Array.isArray(consents)
+      ? consents.find((c) => c.campaignId === campaignId)
+      : consents?.campaignId === campaignId
+        ? consents
+        : undefined;
     if (!held) return { consent: null, timezone: subscriber.timezone };
     return {
       timezone: subscriber.timezone,
