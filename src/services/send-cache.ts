@@ -156,7 +156,9 @@ export class SendCache {
     const campaign = this.vouches(entry) ? entry.campaigns!.get(campaignId) : undefined;
     if (!campaign) {
       this.counts.fellBack += 1;
-      if (!entry.syncing) this.sync(organizationId, entry);
+      if (!entry.syncing && performance.now() >= entry.tooLargeUntil) {
+        this.sync(organizationId, entry);
+      }
       return null;
     }
     this.counts.answered += 1;
