@@ -197,6 +197,20 @@ export class SendCache {
     phones: readonly string[],
     outcomes: readonly LedgerOutcome[],
   ): void {
+    try {
+      this.apply(organizationId, phones, outcomes);
+    } catch (error) {
+      // the batch is committed whatever happens here: forget the organization, never answer wrong
+      this.held.delete(organizationId);
+      this.onError(error);
+    }
+  }
+
+  private apply(
+    organizationId: string,
+    phones: readonly string[],
+    outcomes: readonly LedgerOutcome[],
+  ) {
     const entry = this.held.peek(organizationId);
     const snapshot = entry?.snapshot;
     if (!entry || !snapshot || entry.loading) return;

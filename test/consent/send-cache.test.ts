@@ -3,7 +3,7 @@
 // change the cache hears of late (a lost wake-up, a subscriber's time zone, which is no ledger
 // event) is answered within the freshness window, and while the cache cannot vouch for itself
 // (no wake-up channel) every decision reads the database.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type App } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { authenticate } from "../../src/services/api-keys.ts";
@@ -69,6 +69,11 @@ async function held(app: App, ask: () => Promise<unknown>) {
     return app.runtime.sendCache.counts.answered > before;
   }, "the send cache to hold the organization");
 }
+
+// the worker's app starts (and migrates) in a hook, with a hook's time, not in the first test's
+beforeAll(async () => {
+  await testApp();
+});
 
 describe("canSend from memory, on one instance", () => {
   it("answers with no SQL statement once the organization is held, as the database does", async () => {

@@ -1,7 +1,7 @@
 // canSend and canSendMany: every reason, quiet hours for marketing only (with the next allowed
 // instant), batch answers in input order that equal the single answers, one SQL statement for a
 // whole batch, and an opt-out that takes effect the moment it returns.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SEND_CACHE_SQL_TAG } from "../../src/services/send-cache.ts";
 import { recordQueries, testApp } from "../support/app.ts";
 import { until } from "../streams/support.ts";
@@ -32,6 +32,11 @@ const NIGHT_SF = "2025-01-15T10:00:00.000Z"; // Wednesday 02:00 in San Francisco
 const MORNING_SF = "2025-01-15T16:00:00.000Z"; // 08:00 in San Francisco: the window opens
 const DALLAS_8_30 = "2025-01-15T14:30:00.000Z"; // 08:30 in Dallas: federal yes, Texas no
 const DALLAS_9 = "2025-01-15T15:00:00.000Z";
+
+// the worker's app starts (and migrates) in a hook, with a hook's time, not in the first test's
+beforeAll(async () => {
+  await testApp();
+});
 
 /** An organization where each phone is in a known state for a MARKETING and an INFORMATIONAL campaign. */
 async function setUp() {
