@@ -18,11 +18,18 @@
 // confirmed again every freshnessMs / 2 with one query for all of them, so a lost wake-up leaves
 // an instance behind for at most freshnessMs.
 import { LRUCache } from "lru-cache";
-import type { CampaignPurpose, CampaignStatus } from "../domain/campaign.ts";
 import type { PreparedRead } from "../db/client.ts";
 import type { Wakeups } from "../events/wakeups.ts";
-import { ConsentSnapshot, type HeldRow } from "./consent-snapshot.ts";
+import type { ConsentSnapshot } from "./consent-snapshot.ts";
 import type { LedgerOutcome } from "./ledger-batch.ts";
+import {
+  loadSnapshot,
+  readCampaigns,
+  readChanges,
+  readHeads,
+  type CampaignFacts,
+  type Head,
+} from "./send-cache-reads.ts";
 import type { ConsentRow } from "./send-decisions.ts";
 
 export interface SendCacheOptions {
@@ -33,35 +40,18 @@ export interface SendCacheOptions {
   freshnessMs: number;
 }
 
-export interface CampaignFacts {
-  status: CampaignStatus;
-  purpose: CampaignPurpose;
-}
-
 /** A decision's inputs: the campaign, and each number's consent and stored time zone. */
 export interface SendInputs {
   campaign: CampaignFacts;
   entries: { consent: ConsentRow | null; timezone: string | null }[];
 }
 
-/** Marks the cache's own reads (tests tell them from a decision's). */
-export const SEND_CACHE_SQL_TAG = "/* send-cache */";
-
 /** An organization not asked about for this long is dropped. */
 const IDLE_MS = 10 * 60_000;
-/** Rows per page of an organization's load. */
-const LOAD_PAGE = 10_000;
 /** More new ledger events than this: load again rather than read what each touched. */
 const RELOAD_AFTER = 50_000;
 /** An organization too large to hold is tried again after this long. */
 const TOO_LARGE_RETRY_MS = 10 * 60_000;
-
-interface Head {
-  id: string;
-  ledgerSequence: number;
-  campaignRevision: number;
-  subscriberRevision: number;
-}
 
 class Held {
   snapshot: ConsentSnapshot | null = null;
@@ -80,31 +70,6 @@ class Held {
   again = false;
   tooLargeUntil = 0;
 }
-
-const CONSENT_COLUMNS = `s.phone, s.id::text as "subscriberId", s.timezone, c.id::text as id,
-  c."campaignId"::text as "campaignId", c.status::text as status, c.method::text as method,
-  c."disclosureVersionId"::text as "disclosureVersionId", c."lastSequence",
-  (extract(epoch from c."expiresAt") * 1000)::float8 as "expiresAt", c."hadConsented",
-  (extract(epoch from c."createdAt") * 1000)::float8 as "createdAt",
-  (extract(epoch from c."updatedAt") * 1000)::float8 as "updatedAt"`;
-
-const HEADS = `${SEND_CACHE_SQL_TAG} select id::text as id, "ledgerSequence", "campaignRevision",
-  "subscriberRevision" from "Organization" where id = any($1::uuid[])`;
-
-const LOAD_PAGE_SQL = `${SEND_CACHE_SQL_TAG} select ${CONSENT_COLUMNS}
-  from "Subscriber" s join "Consent" c on c."subscriberId" = s.id
-  where s."organizationId" = $1::uuid and (s.phone, c."campaignId") > ($2::text, $3::uuid)
-  order by s.phone, c."campaignId" limit $4`;
-
-const CHANGES_SQL = `${SEND_CACHE_SQL_TAG} select ${CONSENT_COLUMNS}
-  from "Consent" c join "Subscriber" s on s.id = c."subscriberId"
-  where c.id in (select e."consentId" from "ConsentEvent" e
-                 where e."organizationId" = $1::uuid and e.sequence > $2 and e.sequence <= $3)`;
-
-const CAMPAIGNS_SQL = `${SEND_CACHE_SQL_TAG} select id::text as id, status::text as status,
-  purpose::text as purpose from "Campaign" where "organizationId" = $1::uuid`;
-
-const NO_CAMPAIGN = "00000000-0000-0000-0000-000000000000";
 
 export class SendCache {
   private readonly held: LRUCache<string, Held>;
@@ -274,7 +239,7 @@ export class SendCache {
         entry.again = false;
         const wakes = entry.wakes;
         const startedAt = performance.now();
-        const [head] = await this.read<Head>(HEADS, [[organizationId]]);
+        const [head] = await readHeads(this.read, [organizationId]);
         if (!head) {
           this.held.delete(organizationId);
           return;
@@ -297,7 +262,7 @@ export class SendCache {
     if (stale && performance.now() >= entry.tooLargeUntil) {
       entry.loading = true;
       try {
-        entry.snapshot = await this.load(organizationId);
+        entry.snapshot = await loadSnapshot(this.read, organizationId, this.options.maxConsents);
       } finally {
         entry.loading = false;
       }
@@ -306,37 +271,14 @@ export class SendCache {
       if (!entry.snapshot) entry.tooLargeUntil = performance.now() + TOO_LARGE_RETRY_MS;
       this.resize(organizationId, entry);
     } else if (entry.snapshot && head.ledgerSequence > entry.cursor) {
-      const rows = await this.read<HeldRow>(CHANGES_SQL, [
-        organizationId,
-        entry.cursor,
-        head.ledgerSequence,
-      ]);
+      const rows = await readChanges(this.read, organizationId, entry.cursor, head.ledgerSequence);
       for (const row of rows) entry.snapshot.put(row);
       entry.cursor = Math.max(entry.cursor, head.ledgerSequence);
       this.resize(organizationId, entry);
     }
     if (head.campaignRevision !== entry.campaignRevision || !entry.campaigns) {
-      const rows = await this.read<CampaignFacts & { id: string }>(CAMPAIGNS_SQL, [organizationId]);
-      entry.campaigns = new Map(rows.map((r) => [r.id, { status: r.status, purpose: r.purpose }]));
+      entry.campaigns = await readCampaigns(this.read, organizationId);
       entry.campaignRevision = head.campaignRevision;
-    }
-  }
-
-  /** The organization's consents, page by page; null past the bound. */
-  private async load(organizationId: string): Promise<ConsentSnapshot | null> {
-    const snapshot = new ConsentSnapshot(organizationId);
-    let after = { phone: "", campaignId: NO_CAMPAIGN };
-    for (;;) {
-      const rows = await this.read<HeldRow>(LOAD_PAGE_SQL, [
-        organizationId,
-        after.phone,
-        after.campaignId,
-        LOAD_PAGE,
-      ]);
-      for (const row of rows) snapshot.put(row);
-      if (snapshot.size > this.options.maxConsents) return null;
-      if (rows.length < LOAD_PAGE) return snapshot;
-      after = rows[rows.length - 1];
     }
   }
 
@@ -357,7 +299,7 @@ export class SendCache {
     }
     if (started.size === 0) return;
     const startedAt = performance.now();
-    const heads = await this.read<Head>(HEADS, [[...started.keys()]]);
+    const heads = await readHeads(this.read, [...started.keys()]);
     for (const head of heads) {
       const { entry, wakes } = started.get(head.id)!;
       if (entry.syncing) continue;

@@ -8,7 +8,7 @@ import { startApp, type App } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { authenticate } from "../../src/services/api-keys.ts";
 import { optOut as optOutConsent } from "../../src/services/consents.ts";
-import { SEND_CACHE_SQL_TAG } from "../../src/services/send-cache.ts";
+import { SEND_CACHE_SQL_TAG } from "../../src/services/send-cache-reads.ts";
 import { engine, recordQueries, testApp, testEnv } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization, ok } from "../support/graphql.ts";

@@ -2,7 +2,7 @@
 // instant), batch answers in input order that equal the single answers, one SQL statement for a
 // whole batch, and an opt-out that takes effect the moment it returns.
 import { beforeAll, describe, expect, it } from "vitest";
-import { SEND_CACHE_SQL_TAG } from "../../src/services/send-cache.ts";
+import { SEND_CACHE_SQL_TAG } from "../../src/services/send-cache-reads.ts";
 import { recordQueries, testApp } from "../support/app.ts";
 import { until } from "../streams/support.ts";
 import { createCampaign } from "../support/fixtures.ts";
