@@ -296,6 +296,24 @@ export const VARIABLES = {
       "checks `X-Twilio-Signature` for organizations without a token of their own (`updateOrganization`)",
   }),
 
+  OPTGRAPH_SEND_CACHE: boolean({
+    default: true,
+    defaultText: "`true`",
+    description: "canSend from memory (`false`: every decision reads the database)",
+  }),
+  OPTGRAPH_SEND_CACHE_MAX_CONSENTS: integer({
+    default: 500_000,
+    min: 1,
+    max: 100_000_000,
+    description: "consents the send cache holds at most, over all organizations (~360 bytes each)",
+  }),
+  OPTGRAPH_SEND_CACHE_FRESHNESS_MS: integer({
+    default: 1000,
+    min: 20,
+    max: 600_000,
+    description:
+      "how long the send cache answers after confirming an organization's head: the most a lost wake-up can delay a change",
+  }),
   OPTGRAPH_EXPOSE_SCHEMA: boolean({
     default: (nodeEnv) => nodeEnv !== "production",
     defaultText: "`true` unless `NODE_ENV=production`",

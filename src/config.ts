@@ -48,6 +48,8 @@ export interface Config {
   streamBufferSize: number;
   /** how often streams look for new rows without a wake-up */
   streamPollMs: number;
+  /** canSend's in-memory consents (src/services/send-cache.ts) */
+  sendCache: { enabled: boolean; maxConsents: number; freshnessMs: number };
   limits: QueryLimits;
   /** operations per second per API key, by role (0: unlimited) */
   rateLimits: Record<"ADMIN" | "OPERATOR" | "PARTNER" | "VIEWER", number>;
@@ -113,6 +115,11 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: read("OPTGRAPH_SHUTDOWN_GRACE_MS"),
     streamBufferSize: read("OPTGRAPH_STREAM_BUFFER"),
     streamPollMs: read("OPTGRAPH_STREAM_POLL_MS"),
+    sendCache: {
+      enabled: read("OPTGRAPH_SEND_CACHE"),
+      maxConsents: read("OPTGRAPH_SEND_CACHE_MAX_CONSENTS"),
+      freshnessMs: read("OPTGRAPH_SEND_CACHE_FRESHNESS_MS"),
+    },
     limits: {
       depth: read("OPTGRAPH_MAX_DEPTH"),
       aliases: read("OPTGRAPH_MAX_ALIASES"),

@@ -1,7 +1,8 @@
 // 2. canSendMany with a batch of numbers (1,000 in a full run), one call at a time. Baseline: the
 // raw SQL lookup for the same keys (the same statement shape optgraph sends) through the driver
 // from its own process. Afterwards a separate optgraph instance behind a statement counter
-// checks that each call is one SQL statement (src/services/send-decisions.ts promises it).
+// checks that each call is at most one SQL statement (none once the send cache holds the
+// organization; src/services/send-decisions.ts promises it).
 import { call, ready } from "../lib/ipc.ts";
 import type { RunContext } from "../lib/context.ts";
 import { fmt, interleave, log, medians } from "../lib/interleave.ts";
@@ -94,7 +95,7 @@ export async function canSendManyPath(ctx: RunContext): Promise<BenchResult[]> {
   for (const kind of check.kinds) log(`    ${kind}`);
   const m = medians(runs);
   return [
-    ratioRow(name, `p50 latency (ms, ${batch} numbers)`, m.optgraph.p50, m.baseline.p50, "<=", 2),
+    ratioRow(name, `p50 latency (ms, ${batch} numbers)`, m.optgraph.p50, m.baseline.p50, "<=", 1),
     infoRow(name, "p95 latency (ms)", m.optgraph.p95, m.baseline.p95),
     infoRow(name, "p99 latency (ms)", m.optgraph.p99, m.baseline.p99),
     infoRow(
@@ -103,7 +104,8 @@ export async function canSendManyPath(ctx: RunContext): Promise<BenchResult[]> {
       m.optgraph.throughput,
       m.baseline.throughput,
     ),
-    absoluteRow(name, "SQL statements per call (max)", worst, 1, "==", 1),
+    // 0 once the send cache holds the organization, 1 (the batch's lookup) while it cannot vouch
+    absoluteRow(name, "SQL statements per call (max)", worst, 1, "<=", 1),
     infoRow(name, "peak RSS (MB): server | raw-lookup process", rss[0], rss[1]),
     failuresRow(name, m.failures.optgraph, m.failures.baseline),
   ];

@@ -97,8 +97,8 @@ export async function canSendPath(ctx: RunContext): Promise<BenchResult[]> {
   log(`  ${name} SQL statements per request: ${describeCheck(check)}`);
   const m = medians(runs);
   return [
-    ratioRow(name, "throughput (req/s)", m.optgraph.throughput, m.baseline.throughput, ">=", 0.6),
-    ratioRow(name, "p99 latency (ms)", m.optgraph.p99, m.baseline.p99, "<=", 2),
+    ratioRow(name, "throughput (req/s)", m.optgraph.throughput, m.baseline.throughput, ">=", 1.5),
+    ratioRow(name, "p99 latency (ms)", m.optgraph.p99, m.baseline.p99, "<=", 1),
     infoRow(name, "p50 latency (ms)", m.optgraph.p50, m.baseline.p50),
     infoRow(name, "p95 latency (ms)", m.optgraph.p95, m.baseline.p95),
     infoRow(name, "SQL statements per request (max)", Math.max(...check.perRequest), 1),

@@ -12,10 +12,20 @@ export interface Wakeups {
   /** tells every instance (this one included) that the organization's logs grew */
   publish(organizationId: string): void;
   subscribe(listener: (organizationId: string) => void): () => void;
+  /**
+   * Since when (performance.now()) this instance has heard other instances' wake-ups without a
+   * break; null while it cannot (its LISTEN or SUBSCRIBE connection is down). A reader that must
+   * not miss a change trusts only what it confirmed after that instant.
+   */
+  listeningSince(): number | null;
   close(): Promise<void>;
 }
 
-type Remote = { publish(organizationId: string): void; close(): Promise<void> };
+type Remote = {
+  publish(organizationId: string): void;
+  listeningSince(): number | null;
+  close(): Promise<void>;
+};
 
 function compose(
   local: EventEmitter,
@@ -35,6 +45,7 @@ function compose(
       local.on("wake", listener);
       return () => local.off("wake", listener);
     },
+    listeningSince: () => (remote ? remote.listeningSince() : 0),
     close: async () => {
       local.removeAllListeners();
       await remote?.close();
@@ -81,6 +92,7 @@ export function postgresWakeups(
 ): Wakeups {
   const local = new EventEmitter().setMaxListeners(0);
   let client: pg.Client | null = null;
+  let since: number | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   const timeoutMs = pool.options.connectionTimeoutMillis || 5000;
@@ -100,14 +112,20 @@ export function postgresWakeups(
     next.on("error", () => {
       // the connection broke: listen again on a new one
       next.end().catch(() => undefined);
-      if (client === next) client = null;
+      if (client === next) {
+        client = null;
+        since = null;
+      }
       scheduleListen();
     });
     try {
       await next.connect();
       await answered(next.query(`LISTEN ${WAKEUP_CHANNEL}`), timeoutMs);
       if (closed) await next.end();
-      else client = next;
+      else {
+        client = next;
+        since = performance.now();
+      }
     } catch (error) {
       onError(error);
       next.end().catch(() => undefined);
@@ -132,6 +150,7 @@ export function postgresWakeups(
         if (client !== current) return;
         onError(error);
         client = null;
+        since = null;
         // with a query in flight, end() destroys the socket instead of waiting for a goodbye
         current.end().catch(() => undefined);
         scheduleListen();
@@ -148,6 +167,7 @@ export function postgresWakeups(
       publish: (organizationId) => {
         pool.query("select pg_notify($1, $2)", [WAKEUP_CHANNEL, organizationId]).catch(onError);
       },
+      listeningSince: () => since,
       close: async () => {
         closed = true;
         clearInterval(heartbeat);
@@ -167,7 +187,11 @@ export function redisWakeups(url: string, onError: (error: unknown) => void): Wa
   const subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
   publisher.on("error", onError);
   subscriber.on("error", onError);
-  subscriber.subscribe(WAKEUP_CHANNEL).catch(onError);
+  let since: number | null = null;
+  // ioredis subscribes again by itself after a reconnect, before it reports "ready"
+  subscriber.subscribe(WAKEUP_CHANNEL).then(() => (since ??= performance.now()), onError);
+  subscriber.on("ready", () => (since ??= performance.now()));
+  subscriber.on("close", () => (since = null));
   subscriber.on("message", (channel: string, organizationId: string) => {
     if (channel === WAKEUP_CHANNEL) local.emit("wake", organizationId);
   });
@@ -177,6 +201,7 @@ export function redisWakeups(url: string, onError: (error: unknown) => void): Wa
       publish: (organizationId) => {
         publisher.publish(WAKEUP_CHANNEL, organizationId).catch(onError);
       },
+      listeningSince: () => since,
       close: async () => {
         subscriber.disconnect();
         publisher.disconnect();

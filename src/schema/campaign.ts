@@ -224,6 +224,15 @@ function campaignPayload(name: string) {
   return builder.simpleObject(name, { fields: (t) => ({ campaign: t.field({ type: Campaign }) }) });
 }
 
+/**
+ * A committed campaign change wakes every instance (this one included, before the answer goes
+ * out), so send-decision caches stop answering with the old status or purpose at once.
+ */
+function campaignChanged<T>(ctx: Context, payload: T): T {
+  ctx.runtime.wakeups.publish(ctx.actor.organizationId);
+  return payload;
+}
+
 builder.mutationFields((t) => ({
   createCampaign: t.field({
     type: campaignPayload("CreateCampaignPayload"),
@@ -241,23 +250,25 @@ builder.mutationFields((t) => ({
     type: campaignPayload("UpdateCampaignPayload"),
     authScopes: { configure: true },
     args: { input: t.arg({ type: UpdateCampaignInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({
-      campaign: await updateCampaign(ctx.runtime.prisma, ctx.actor, {
-        ...input,
-        id: rowIdOf("Campaign", String(input.id)),
-        disclosures: input.disclosures ? disclosuresOf(input.disclosures) : null,
+    resolve: async (_root, { input }, ctx) =>
+      campaignChanged(ctx, {
+        campaign: await updateCampaign(ctx.runtime.prisma, ctx.actor, {
+          ...input,
+          id: rowIdOf("Campaign", String(input.id)),
+          disclosures: input.disclosures ? disclosuresOf(input.disclosures) : null,
+        }),
       }),
-    }),
   }),
   setCampaignStatus: t.field({
     type: campaignPayload("SetCampaignStatusPayload"),
     authScopes: { configure: true },
     args: { input: t.arg({ type: SetCampaignStatusInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => ({
-      campaign: await setCampaignStatus(ctx.runtime.prisma, ctx.actor, {
-        id: rowIdOf("Campaign", String(input.id)),
-        status: input.status,
+    resolve: async (_root, { input }, ctx) =>
+      campaignChanged(ctx, {
+        campaign: await setCampaignStatus(ctx.runtime.prisma, ctx.actor, {
+          id: rowIdOf("Campaign", String(input.id)),
+          status: input.status,
+        }),
       }),
-    }),
   }),
 }));

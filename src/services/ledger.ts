@@ -115,6 +115,12 @@ async function commitBatch(runtime: Runtime, organizationId: string, batch: Wait
     for (const waiting of batch) waiting.reject(error);
     return;
   }
+  // this instance's cache first, so an answer never goes out ahead of it
+  runtime.sendCache.committed(
+    organizationId,
+    batch.map((w) => w.request.phone),
+    outcomes,
+  );
   runtime.wakeups.publish(organizationId);
   batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
 }

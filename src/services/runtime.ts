@@ -13,6 +13,7 @@ import {
 } from "../events/sources.ts";
 import { LogStreams } from "../events/streams.ts";
 import { localWakeups, postgresWakeups, redisWakeups, type Wakeups } from "../events/wakeups.ts";
+import { SendCache } from "./send-cache.ts";
 
 export interface Runtime {
   readonly prisma: Prisma;
@@ -26,6 +27,8 @@ export interface Runtime {
     readonly consentEvents: LogStreams<ConsentEventRow, ConsentEventFilter>;
     readonly keywordEvents: LogStreams<KeywordEventRow, KeywordEventFilter>;
   };
+  /** what canSend needs, in memory, kept current by the wake-ups */
+  readonly sendCache: SendCache;
   /** closes the streams and the wake-ups (the database is its opener's to close) */
   close(): Promise<void>;
 }
@@ -53,6 +56,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   };
   const consentEvents = new LogStreams(consentEventSource(db.prisma), wakeups, streamOptions);
   const keywordEvents = new LogStreams(keywordEventSource(db.prisma), wakeups, streamOptions);
+  const sendCache = new SendCache(db.prepared, wakeups, config.sendCache, options.onError);
   return {
     prisma: db.prisma,
     prepared: db.prepared,
@@ -60,7 +64,9 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
     config,
     wakeups,
     streams: { consentEvents, keywordEvents },
+    sendCache,
     close: async () => {
+      sendCache.close();
       consentEvents.close();
       keywordEvents.close();
       await wakeups.close();

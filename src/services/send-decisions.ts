@@ -1,6 +1,7 @@
-// canSend and canSendMany: the campaign and every phone's subscriber and consent are read in ONE
-// SQL statement, whatever the batch size; quiet hours then need only the numbers' regions, which
-// are cached by prefix.
+// canSend and canSendMany: the campaign and every phone's subscriber and consent come from the
+// in-memory send cache (send-cache.ts) when it can vouch for them, else from ONE SQL statement,
+// whatever the batch size; quiet hours then need only the numbers' regions, which are cached by
+// prefix. Both sources give the pure rule (src/domain/send-decision.ts) the same inputs.
 import type { Actor } from "../domain/api-key.ts";
 import type { CampaignPurpose, CampaignStatus } from "../domain/campaign.ts";
 import type { ConsentMethod, ConsentStatus } from "../domain/consent.ts";
@@ -10,6 +11,7 @@ import { normalizePhone } from "../domain/phone.ts";
 import { decideSend, needsRegion, type SendDecisionReason } from "../domain/send-decision.ts";
 import { mayTouchCampaign } from "../domain/api-key.ts";
 import type { Runtime } from "./runtime.ts";
+import type { SendInputs } from "./send-cache.ts";
 
 export const MAX_BATCH = 10_000;
 
@@ -108,14 +110,13 @@ const LOOKUP_MANY = lookup("unnest($3::text[]) with ordinality");
 /** one number (canSend): a named prepared statement, whose generic plan is the custom one */
 const LOOKUP_ONE = lookup("(values ($3::text, 1))");
 
-async function decide(
+/** The campaign and each phone's consent and stored time zone, read from the database. */
+async function readInputs(
   runtime: Runtime,
   actor: Actor,
   phones: readonly string[],
   campaignId: string,
-  at: Date,
-): Promise<SendDecision[]> {
-  if (!mayTouchCampaign(actor, campaignId)) throw notFound("campaign", campaignId);
+): Promise<SendInputs> {
   const one = phones.length === 1;
   const values = [campaignId, actor.organizationId, one ? phones[0] : phones];
   const text = one ? LOOKUP_ONE : LOOKUP_MANY;
@@ -131,13 +132,11 @@ async function decide(
       where: { id: campaignId, organizationId: actor.organizationId },
     });
     if (!exists) throw notFound("campaign", campaignId);
-    return [];
+    // no number to decide: the campaign's facts are not consulted
+    return { campaign: { status: "DRAFT", purpose: "MARKETING" }, entries: [] };
   }
-
-  const decisions: SendDecision[] = [];
   const campaign = { status: rows[0].campaignStatus!, purpose: rows[0].campaignPurpose! };
-  const nowhere = { zones: [], states: [] };
-  for (const [i, row] of rows.entries()) {
+  const entries = rows.map((row) => {
     const consent: ConsentRow | null = row.id
       ? {
           id: row.id,
@@ -154,11 +153,31 @@ async function decide(
           updatedAt: row.updatedAt!,
         }
       : null;
+    return { consent, timezone: row.timezone, state: row.state };
+  });
+  return { campaign, entries };
+}
+
+async function decide(
+  runtime: Runtime,
+  actor: Actor,
+  phones: readonly string[],
+  campaignId: string,
+  at: Date,
+): Promise<SendDecision[]> {
+  // the cache holds the actor's organization only, and the key's campaign scope applies first
+  if (!mayTouchCampaign(actor, campaignId)) throw notFound("campaign", campaignId);
+  const { campaign, entries } =
+    runtime.sendCache.inputs(actor.organizationId, campaignId, phones) ??
+    (await readInputs(runtime, actor, phones, campaignId));
+  const decisions: SendDecision[] = [];
+  const nowhere = { zones: [], states: [] };
+  for (const [i, { consent, timezone, state }] of entries.entries()) {
     const facts = { campaign, consent, at };
     // one await per number that needs its region (the regions are cached by prefix), not a
     // promise per number
     const region = needsRegion(facts)
-      ? await recipientRegion(phones[i], { timeZone: row.timezone, state: row.state })
+      ? await recipientRegion(phones[i], { timeZone: timezone, state })
       : nowhere;
     decisions.push({ phone: phones[i], ...decideSend({ ...facts, region }), consent });
   }

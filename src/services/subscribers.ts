@@ -50,6 +50,9 @@ export async function updateSubscriber(
   // one statement: the visibility rule and the change together
   const { count } = await runtime.prisma.subscriber.updateMany({ where, data: change });
   if (count === 0) throw missing();
+  // every instance's send cache reads the new location at once (its trigger-moved revision would
+  // otherwise be noticed within the cache's freshness window)
+  runtime.wakeups.publish(actor.organizationId);
   return runtime.prisma.subscriber.findFirstOrThrow({ where });
 }
 

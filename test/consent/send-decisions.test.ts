@@ -1,8 +1,10 @@
 // canSend and canSendMany: every reason, quiet hours for marketing only (with the next allowed
 // instant), batch answers in input order that equal the single answers, one SQL statement for a
 // whole batch, and an opt-out that takes effect the moment it returns.
-import { describe, expect, it } from "vitest";
-import { recordQueries } from "../support/app.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SEND_CACHE_SQL_TAG } from "../../src/services/send-cache-reads.ts";
+import { recordQueries, testApp } from "../support/app.ts";
+import { until } from "../streams/support.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { graphql } from "../generated/index.ts";
 import { newOrganization, ok } from "../support/graphql.ts";
@@ -30,6 +32,11 @@ const NIGHT_SF = "2025-01-15T10:00:00.000Z"; // Wednesday 02:00 in San Francisco
 const MORNING_SF = "2025-01-15T16:00:00.000Z"; // 08:00 in San Francisco: the window opens
 const DALLAS_8_30 = "2026-01-14T14:30:00.000Z"; // Wednesday 08:30 in Dallas: federal yes, Texas no
 const DALLAS_9 = "2026-01-14T15:00:00.000Z";
+
+// the worker's app starts (and migrates) in a hook, with a hook's time, not in the first test's
+beforeAll(async () => {
+  await testApp();
+});
 
 /** An organization where each phone is in a known state for a MARKETING and an INFORMATIONAL campaign. */
 async function setUp() {
@@ -240,8 +247,7 @@ describe("canSendMany", () => {
     expect(data.canSendMany).toEqual([]);
   });
 
-  it("reads 1,000 phones' consents in ONE statement, none per phone", async () => {
-    const { key, marketing } = await setUp();
+  it("reads 1,000 phones' consents in ONE statement, none per phone, until it answers from memory", async () => {
     const phones = Array.from(
       { length: 1000 },
       (_, i) => `+1415555${String(1000 + i).padStart(4, "0")}`,
@@ -249,20 +255,35 @@ describe("canSendMany", () => {
     phones[10] = OPTED_IN;
     phones[500] = OPTED_OUT;
     phones[999] = PENDING;
-    // warm the connection, the key's lookup and the region cache: only the batch is measured
-    await ok(key, CanSendMany, { phones, campaignId: marketing.id, at: NOON_SF });
-    const { result, queries } = await recordQueries(() =>
-      ok(key, CanSendMany, { phones, campaignId: marketing.id, at: NOON_SF }),
-    );
-    // the app's own once-a-minute expiry sweep may run meanwhile: it is not this request's
-    const sweeps = (sql: string) => /"expiresAt" <=/.test(sql);
-    const touchingConsent = queries.filter((sql) => /"Consent"/.test(sql) && !sweeps(sql));
+    // warm the connection and the region cache on another organization: the measured call is the
+    // first of its own, so the send cache does not hold it yet and the database answers
+    const warm = await setUp();
+    await ok(warm.key, CanSendMany, { phones, campaignId: warm.marketing.id, at: NOON_SF });
+    const { key, marketing } = await setUp();
+    const ask = () => ok(key, CanSendMany, { phones, campaignId: marketing.id, at: NOON_SF });
+    const { result, queries } = await recordQueries(ask);
+    // not this request's: the app's once-a-minute expiry sweep, the send cache's own reads
+    const others = (sql: string) => /"expiresAt" <=/.test(sql) || sql.includes(SEND_CACHE_SQL_TAG);
+    const touchingConsent = queries.filter((sql) => /"Consent"/.test(sql) && !others(sql));
     expect(touchingConsent, touchingConsent.join("\n---\n")).toHaveLength(1);
     expect(touchingConsent[0]).toMatch(/unnest/);
     expect(
-      queries.filter((sql) => !sweeps(sql)).length,
+      queries.filter((sql) => !others(sql)).length,
       queries.join("\n---\n"),
     ).toBeLessThanOrEqual(5);
+    // once the send cache holds the organization: no statement at all, the same answers
+    const app = await testApp();
+    await until(async () => {
+      const before = app.runtime.sendCache.counts.answered;
+      await ask();
+      return app.runtime.sendCache.counts.answered > before;
+    }, "the send cache to hold the organization");
+    const fromMemory = await recordQueries(ask);
+    expect(
+      fromMemory.queries.filter((sql) => !others(sql) && !/"ApiKey"/.test(sql)),
+      fromMemory.queries.join("\n---\n"),
+    ).toEqual([]);
+    expect(fromMemory.result).toEqual(result);
     const decisions = result.canSendMany;
     expect(decisions).toHaveLength(1000);
     expect(decisions[10].reason).toBe("ALLOWED");

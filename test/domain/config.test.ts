@@ -31,6 +31,7 @@ describe("loadConfig", () => {
       shutdownGraceMs: 10_000,
       streamBufferSize: 1000,
       streamPollMs: 1000,
+      sendCache: { enabled: true, maxConsents: 500_000, freshnessMs: 1000 },
       limits: {
         depth: 6,
         aliases: 15,
@@ -125,6 +126,9 @@ describe("loadConfig", () => {
     [{ OPTGRAPH_ADMIN_KEY: "short" }, "OPTGRAPH_ADMIN_KEY"],
     [{ OPTGRAPH_ADMIN_KEY: "k".repeat(15) }, "OPTGRAPH_ADMIN_KEY"],
     [{ NODE_ENV: "staging" }, "NODE_ENV"],
+    [{ OPTGRAPH_SEND_CACHE: "sometimes" }, "OPTGRAPH_SEND_CACHE"],
+    [{ OPTGRAPH_SEND_CACHE_MAX_CONSENTS: "0" }, "OPTGRAPH_SEND_CACHE_MAX_CONSENTS"],
+    [{ OPTGRAPH_SEND_CACHE_FRESHNESS_MS: "5" }, "OPTGRAPH_SEND_CACHE_FRESHNESS_MS"],
     [{ OPTGRAPH_DEFAULT_REGION: "USA" }, "OPTGRAPH_DEFAULT_REGION"],
     [{ OPTGRAPH_PENDING_TTL_HOURS: "0" }, "OPTGRAPH_PENDING_TTL_HOURS"],
     [{ OPTGRAPH_REVIEW_MARGIN_BUSINESS_DAYS: "10" }, "OPTGRAPH_REVIEW_MARGIN_BUSINESS_DAYS"],
