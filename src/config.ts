@@ -53,6 +53,8 @@ export interface Config {
   /** a JSON manifest {id: document}: when set, PARTNER keys may run only these operations */
   persistedOperationsFile: string | undefined;
   logLevel: string;
+  /** when set, GET /metrics needs `Authorization: Bearer <token>` */
+  metricsToken: string | undefined;
 }
 
 export interface QueryLimits {
@@ -185,5 +187,6 @@ export function loadConfig(env: Env = process.env): Config {
     keepAliveTimeoutMs: intVar(env, "OPTGRAPH_KEEP_ALIVE_TIMEOUT_MS", 65_000, 1000, 600_000),
     persistedOperationsFile: env.OPTGRAPH_PERSISTED_OPERATIONS || undefined,
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
+    metricsToken: env.OPTGRAPH_METRICS_TOKEN || undefined,
   };
 }

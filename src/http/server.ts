@@ -79,7 +79,7 @@ export async function startServer(
         ms: Math.round(seconds * 1e4) / 10,
       });
     });
-    if (path === "/metrics") return void options.metrics.serve(res);
+    if (path === "/metrics") return void options.metrics.serve(req, res);
     if (path === "/healthz") return serveHealth(res);
     if (path === "/readyz") return void serveReadiness(res, db);
     if (path === TWILIO_SMS_PATH) {

@@ -9,6 +9,7 @@ import { recipientRegion } from "../domain/number-region.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import { decideSend, needsRegion, type SendDecisionReason } from "../domain/send-decision.ts";
 import { mayTouchCampaign } from "../domain/api-key.ts";
+import { countSendDecisions } from "./consent-metrics.ts";
 import type { Runtime } from "./runtime.ts";
 
 export const MAX_BATCH = 10_000;
@@ -159,5 +160,6 @@ async function decide(
     const region = needsRegion(facts) ? await recipientRegion(phones[i], row.timezone) : nowhere;
     decisions.push({ phone: phones[i], ...decideSend({ ...facts, region }), consent });
   }
+  countSendDecisions(decisions);
   return decisions;
 }
