@@ -55,6 +55,13 @@ export interface Config {
   logLevel: string;
   /** when set, GET /metrics needs `Authorization: Bearer <token>` */
   metricsToken: string | undefined;
+  /** OpenTelemetry tracing, on when an OTLP endpoint is set (see tracingConfig) */
+  tracing: TracingConfig | undefined;
+}
+
+/** How spans leave: OTLP over HTTP. The SDK reads the other OTEL_* variables itself. */
+export interface TracingConfig {
+  protocol: "http/protobuf" | "http/json";
 }
 
 export interface QueryLimits {
@@ -110,6 +117,34 @@ function urlVar(env: Env, name: string, protocols: string[]): string | undefined
     throw new ConfigError(name, `must use ${protocols.join(" or ")}, got ${url.protocol}`);
   }
   return raw;
+}
+
+/**
+ * Tracing is on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set,
+ * unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none; off, no OpenTelemetry SDK is loaded.
+ */
+function tracingConfig(env: Env): TracingConfig | undefined {
+  if (boolVar(env, "OTEL_SDK_DISABLED", false)) return undefined;
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim() || "otlp";
+  if (exporter === "none") return undefined;
+  if (exporter !== "otlp") {
+    throw new ConfigError("OTEL_TRACES_EXPORTER", `must be otlp or none, got "${exporter}"`);
+  }
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    : env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? "OTEL_EXPORTER_OTLP_ENDPOINT"
+      : undefined;
+  if (!endpoint) return undefined;
+  urlVar(env, endpoint, ["http:", "https:"]);
+  const protocolVar = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
+    ? "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+    : "OTEL_EXPORTER_OTLP_PROTOCOL";
+  const protocol = env[protocolVar] || "http/protobuf";
+  if (protocol !== "http/protobuf" && protocol !== "http/json") {
+    throw new ConfigError(protocolVar, `must be http/protobuf or http/json, got "${protocol}"`);
+  }
+  return { protocol };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -188,5 +223,6 @@ export function loadConfig(env: Env = process.env): Config {
     persistedOperationsFile: env.OPTGRAPH_PERSISTED_OPERATIONS || undefined,
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
     metricsToken: env.OPTGRAPH_METRICS_TOKEN || undefined,
+    tracing: tracingConfig(env),
   };
 }

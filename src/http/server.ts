@@ -3,6 +3,7 @@
 // that lets in-flight work finish.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Plugin } from "graphql-yoga";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
@@ -31,6 +32,8 @@ export interface ServerOptions {
   logger: Logger;
   logError: (error: unknown) => void;
   metrics: Metrics;
+  /** OpenTelemetry's operation spans, when tracing is on */
+  tracingPlugins: Plugin[];
   edge: Edge;
 }
 
@@ -52,6 +55,7 @@ export async function startServer(
     edge,
     live,
     metricsPlugin: options.metrics.plugin,
+    tracingPlugins: options.tracingPlugins,
   });
   const { limits } = runtime.config;
 
