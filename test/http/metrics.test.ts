@@ -35,6 +35,11 @@ function sample(text: string, series: string): number {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+// the shared server starts within the hook's time, not the first test's
+beforeAll(async () => {
+  await testApp();
+});
+
 describe("default metrics", () => {
   it("uses prom-client's own names, with no prefix and no doubled one", async () => {
     const text = await scrape();

@@ -337,5 +337,5 @@ describe("tracing off", () => {
     } finally {
       await new Promise((resolve) => receiver.server.close(resolve));
     }
-  }, 120_000);
+  }, 300_000);
 });
