@@ -51,11 +51,22 @@ export function countCommitted(outcomes: readonly LedgerOutcome[]): void {
   }
 }
 
+/** each reason's series, bound once: an increment then skips hashing its labels */
+const byReason = new Map<SendDecisionReason, Counter.Internal>();
+const reasonSeries = (reason: SendDecisionReason) => {
+  let series = byReason.get(reason);
+  if (!series) byReason.set(reason, (series = sendDecisions.labels({ reason })));
+  return series;
+};
+
 /** Counts a call's decisions, one increment per reason (a batch holds up to 10,000). */
 export function countSendDecisions(decisions: readonly { reason: SendDecisionReason }[]): void {
-  const byReason = new Map<SendDecisionReason, number>();
-  for (const { reason } of decisions) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
-  for (const [reason, count] of byReason) sendDecisions.inc({ reason }, count);
+  if (decisions.length === 1) return reasonSeries(decisions[0].reason).inc();
+  const counts: Partial<Record<SendDecisionReason, number>> = {};
+  for (const { reason } of decisions) counts[reason] = (counts[reason] ?? 0) + 1;
+  for (const [reason, count] of Object.entries(counts)) {
+    reasonSeries(reason as SendDecisionReason).inc(count);
+  }
 }
 
 export function countSignatureFailure(): void {
