@@ -35,6 +35,11 @@ function otlpReceiver() {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       paths.push(`${req.method} ${req.url} ${req.headers["content-type"]}`);
+      // protobuf (the default protocol) is only counted: the spans are read from JSON
+      if (req.headers["content-type"] !== "application/json") {
+        res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+        return;
+      }
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
         resourceSpans: {
           resource: { attributes: KeyValue[] };
@@ -327,13 +332,17 @@ describe("tracing off", () => {
     try {
       const [off, on] = await Promise.all([
         modulesLoaded({ ...base, OTEL_SERVICE_NAME: "optgraph" }),
-        modulesLoaded({ ...base, ...OTEL_ENV(port) }),
+        // the default protocol this time: OTLP/HTTP with protobuf
+        modulesLoaded({ ...base, ...OTEL_ENV(port), OTEL_EXPORTER_OTLP_PROTOCOL: "" }),
       ]);
       expect(off.filter((m) => SDK.test(m))).toEqual([]);
       // the same check sees the SDK when tracing is on
       expect(on.some((m) => /@opentelemetry[\\/]sdk-trace-node/.test(m))).toBe(true);
       expect(on.some((m) => /@envelop[\\/]opentelemetry/.test(m))).toBe(true);
       expect(on.some((m) => /@prisma[\\/]instrumentation/.test(m))).toBe(true);
+      expect(on.some((m) => /exporter-trace-otlp-proto/.test(m))).toBe(true);
+      // and its spans were sent (the app's stop flushes them)
+      expect(receiver.paths).toContain("POST /v1/traces application/x-protobuf");
     } finally {
       await new Promise((resolve) => receiver.server.close(resolve));
     }
