@@ -3,6 +3,8 @@
 // FORBIDDEN; another organization's keys never show. lastUsedAt follows use, written at most once
 // a minute per key, not per request.
 import { printSchema } from "graphql";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashApiKeySecret } from "../../src/domain/api-key.ts";
 import { schema } from "../../src/schema/index.ts";
@@ -169,5 +171,39 @@ describe("apiKeys", () => {
     expect(queries.some((sql) => /"ApiKey"/.test(sql))).toBe(true);
     expect(queries.filter((sql) => /"lastUsedAt"/.test(sql) && /update/i.test(sql))).toEqual([]);
     expect((await lastUsed()).lastUsedAt).toBe(first);
+  });
+
+  it("keeps lastUsedAt current for a key used only by a live WebSocket subscription", async () => {
+    const org = await newOrganization();
+    const viewer = await keyOf(org.adminKey, "Live dashboard", "VIEWER");
+    const app = await testApp();
+    const client = createClient({
+      url: `ws://127.0.0.1:${app.server.port}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${viewer.secret}` },
+      retryAttempts: 0,
+    });
+    const stop = client.subscribe(
+      { query: "subscription { consentChanged { cursor } }" },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
+    try {
+      const lastUsed = async () =>
+        (await list(org.adminKey)).find((k) => k.name === "Live dashboard")!.lastUsedAt;
+      await expect.poll(lastUsed, { timeout: 5000 }).not.toBeNull();
+      // as if the connection had been open for two minutes without another request
+      const twoMinutesAgo = new Date(Date.now() - 120_000);
+      await org.prisma.apiKey.updateMany({
+        where: { name: "Live dashboard", organizationId: org.rowId },
+        data: { lastUsedAt: twoMinutesAgo },
+      });
+      expect(await lastUsed()).toBe(twoMinutesAgo.toISOString());
+      await expect
+        .poll(async () => Date.parse((await lastUsed())!), { timeout: 10_000 })
+        .toBeGreaterThan(Date.now() - 60_000);
+    } finally {
+      stop();
+      await client.dispose();
+    }
   });
 });
