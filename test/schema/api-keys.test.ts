@@ -193,11 +193,12 @@ describe("apiKeys", () => {
       await expect.poll(lastUsed, { timeout: 5000 }).not.toBeNull();
       // as if the connection had been open for two minutes without another request
       const twoMinutesAgo = new Date(Date.now() - 120_000);
-      await org.prisma.apiKey.updateMany({
+      // (the once-a-second check may move it on again at once: that is what is tested)
+      const backdated = await org.prisma.apiKey.updateMany({
         where: { name: "Live dashboard", organizationId: org.rowId },
         data: { lastUsedAt: twoMinutesAgo },
       });
-      expect(await lastUsed()).toBe(twoMinutesAgo.toISOString());
+      expect(backdated.count).toBe(1);
       await expect
         .poll(async () => Date.parse((await lastUsed())!), { timeout: 10_000 })
         .toBeGreaterThan(Date.now() - 60_000);
