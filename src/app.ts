@@ -9,6 +9,7 @@ import { createLogger, errorFields } from "./http/logging.ts";
 import { createMetrics } from "./http/metrics.ts";
 import { createRateLimits, loadPersistedOperations } from "./http/protections.ts";
 import { startServer, type OptgraphServer } from "./http/server.ts";
+import { startTracing } from "./http/tracing.ts";
 import { bootstrapOrganization, type Bootstrap } from "./services/organizations.ts";
 import { expirePendingConsents } from "./services/consents.ts";
 import { applyOverdueReviews } from "./services/keyword-reviews.ts";
@@ -55,10 +56,16 @@ export interface AppOptions {
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const db = await openDatabase(config.database, {
+  // off unless an OTLP endpoint is set: then nothing of OpenTelemetry is loaded
+  const tracing = config.tracing ? await startTracing(config.tracing) : undefined;
+  const opened = await openDatabase(config.database, {
     pglite: options.pglite,
     onQuery: options.onQuery,
+  }).catch(async (error: unknown) => {
+    await tracing?.shutdown();
+    throw error;
   });
+  const db = tracing ? tracing.traceDatabase(opened) : opened;
   const logger = createLogger(config.logLevel);
   const logError =
     options.logError ??
@@ -80,6 +87,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       logger,
       logError,
       metrics: createMetrics(runtime, db),
+      tracingPlugins: tracing?.plugins ?? [],
       edge: createEdge({
         config,
         prisma: db.prisma,
@@ -97,11 +105,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await runtime.close();
         redis?.disconnect();
         await db.close();
+        await tracing?.shutdown();
       })());
     return { config, db, runtime, server, bootstrap, stop };
   } catch (error) {
     redis?.disconnect();
     await db.close().catch(() => undefined);
+    await tracing?.shutdown();
     throw error;
   }
 }

@@ -296,6 +296,51 @@ export const VARIABLES = {
       "checks `X-Twilio-Signature` for organizations without a token of their own (`updateOrganization`)",
   }),
 
+  OPTGRAPH_METRICS_TOKEN: text({
+    default: undefined,
+    secret: true,
+    description: "when set, `GET /metrics` needs `Authorization: Bearer <token>` (401 otherwise)",
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url({
+    protocols: ["http:", "https:"],
+    secret: false,
+    description:
+      "OTLP/HTTP collector base URL (`/v1/traces` appended): tracing on; unset: no OpenTelemetry SDK is loaded",
+  }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url({
+    protocols: ["http:", "https:"],
+    secret: false,
+    description: "OTLP/HTTP URL for traces, used as given; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`",
+  }),
+  OTEL_EXPORTER_OTLP_PROTOCOL: oneOf({
+    values: ["http/protobuf", "http/json"],
+    default: "http/protobuf",
+    defaultText: "`http/protobuf`",
+    description: "how spans are sent (gRPC is not supported)",
+  }),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: text({
+    type: "`http/protobuf`, `http/json`",
+    default: undefined,
+    defaultText: "`OTEL_EXPORTER_OTLP_PROTOCOL`",
+    secret: false,
+    check: (value) =>
+      value === "http/protobuf" || value === "http/json"
+        ? null
+        : "must be http/protobuf or http/json",
+    description: "the same, for traces only",
+  }),
+  OTEL_TRACES_EXPORTER: oneOf({
+    values: ["otlp", "none"],
+    default: "otlp",
+    defaultText: "`otlp`",
+    description: "`none` turns tracing off",
+  }),
+  OTEL_SDK_DISABLED: boolean({
+    default: false,
+    defaultText: "`false`",
+    description:
+      "`true` turns tracing off; the SDK reads the other `OTEL_*` variables itself (service name, headers, sampler)",
+  }),
   OPTGRAPH_SEND_CACHE: boolean({
     default: true,
     defaultText: "`true`",

@@ -69,6 +69,15 @@ export interface Config {
   /** a JSON manifest {id: document}: when set, PARTNER keys may run only these operations */
   persistedOperationsFile: string | undefined;
   logLevel: string;
+  /** when set, GET /metrics needs `Authorization: Bearer <token>` */
+  metricsToken: string | undefined;
+  /** OpenTelemetry tracing, on when an OTLP endpoint is set (see tracingConfig) */
+  tracing: TracingConfig | undefined;
+}
+
+/** How spans leave: OTLP over HTTP. The SDK reads the other OTEL_* variables itself. */
+export interface TracingConfig {
+  protocol: "http/protobuf" | "http/json";
 }
 
 export interface QueryLimits {
@@ -81,6 +90,23 @@ export interface QueryLimits {
   characters: number;
   /** bytes of a request body */
   bodyBytes: number;
+}
+
+/**
+ * Tracing is on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set,
+ * unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none; off, no OpenTelemetry SDK is loaded.
+ */
+function tracingConfig(env: Env): TracingConfig | undefined {
+  const read = <K extends VariableName>(name: K): ValueOf<K> => readVariable(env, name);
+  if (read("OTEL_SDK_DISABLED") || read("OTEL_TRACES_EXPORTER") === "none") return undefined;
+  if (!read("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") && !read("OTEL_EXPORTER_OTLP_ENDPOINT")) {
+    return undefined;
+  }
+  return {
+    protocol:
+      (read("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") as TracingConfig["protocol"] | undefined) ??
+      read("OTEL_EXPORTER_OTLP_PROTOCOL"),
+  };
 }
 
 /** Every setting is read through its definition (config-definition.ts): type, bounds, default. */
@@ -142,6 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
     keepAliveTimeoutMs: read("OPTGRAPH_KEEP_ALIVE_TIMEOUT_MS"),
     persistedOperationsFile: read("OPTGRAPH_PERSISTED_OPERATIONS"),
     logLevel: read("LOG_LEVEL"),
+    metricsToken: read("OPTGRAPH_METRICS_TOKEN"),
+    tracing: tracingConfig(env),
   };
 }
 

@@ -1,12 +1,13 @@
 // The live connections of this instance by API key: WebSocket connections and SSE streams. A key
 // holds at most `maxConnectionsPerKey` of them, and a revoked key loses all of them within a
 // second, whichever instance revoked it: the keys behind live connections are read again from the
-// database once a second (one query for all of them, only while any is open).
+// database once a second (one query for all of them, only while any is open), which also keeps
+// their lastUsedAt current.
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Prisma } from "../db/client.ts";
 import { DomainError } from "../domain/errors.ts";
-import { KEY_CACHE_MS } from "../services/api-keys.ts";
+import { KEY_CACHE_MS, LAST_USED_RESOLUTION_MS } from "../services/api-keys.ts";
 import type { Context } from "../schema/context.ts";
 import { graphQLErrorOf } from "./errors.ts";
 
@@ -57,9 +58,10 @@ export class LiveConnections {
       const ids = [...this.byKey.keys()];
       const valid = await this.prisma.apiKey.findMany({
         where: { id: { in: ids }, revokedAt: null },
-        select: { id: true },
+        select: { id: true, lastUsedAt: true },
       });
       const still = new Set(valid.map((key) => key.id));
+      await this.recordUse(valid);
       for (const id of ids) {
         if (still.has(id)) continue;
         const ends = this.byKey.get(id);
@@ -72,6 +74,22 @@ export class LiveConnections {
     } finally {
       this.checking = false;
     }
+  }
+
+  /**
+   * A key in use only by a long-lived connection is in use too: its lastUsedAt moves on at the
+   * resolution requests give it (a minute), so a rotation does not take it for idle.
+   */
+  private async recordUse(keys: { id: string; lastUsedAt: Date | null }[]) {
+    const now = Date.now();
+    const stale = keys
+      .filter((key) => !key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS)
+      .map((key) => key.id);
+    if (stale.length === 0) return;
+    await this.prisma.apiKey.updateMany({
+      where: { id: { in: stale } },
+      data: { lastUsedAt: new Date(now) },
+    });
   }
 
   close() {

@@ -1,9 +1,13 @@
-// Prometheus metrics on GET /metrics: requests, latency, GraphQL errors by code, open
-// subscriptions, database pool usage, and how far each stream's tailer trails its ledger.
-import type { ServerResponse } from "node:http";
+// Prometheus metrics on GET /metrics: Node's defaults under prom-client's own names, requests,
+// latency, GraphQL errors by code, open subscriptions, database pool usage, how far each stream's
+// tailer trails its ledger, and the consent counters (src/services/consent-metrics.ts). With
+// OPTGRAPH_METRICS_TOKEN set, a scrape must carry it as a Bearer token.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Plugin } from "graphql-yoga";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Database } from "../db/client.ts";
+import { consentMetrics } from "../services/consent-metrics.ts";
 import type { Runtime } from "../services/runtime.ts";
 import { registerReviewMetrics } from "./review-metrics.ts";
 
@@ -12,12 +16,23 @@ export interface Metrics {
   observeRequest(route: string, method: string, status: number, seconds: number): void;
   /** counts the error codes of every GraphQL result */
   plugin: Plugin;
-  serve(res: ServerResponse): Promise<void>;
+  serve(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/** Whether the request carries `Authorization: Bearer <token>`, compared in constant time. */
+export function carriesToken(req: IncomingMessage, token: string): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
+  // digests have one length whatever was sent, so the comparison time says nothing about the token
+  return match !== null && timingSafeEqual(digest(match[1].trim()), digest(token));
 }
 
 export function createMetrics(runtime: Runtime, db: Database): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "optgraph_process_" });
+  // no prefix: stock dashboards look for prom-client's names (process_cpu_seconds_total, nodejs_…)
+  collectDefaultMetrics({ register: registry });
+  for (const metric of consentMetrics) registry.registerMetric(metric);
   const requests = new Counter({
     name: "optgraph_http_requests_total",
     help: "HTTP requests by route, method and status",
@@ -89,7 +104,18 @@ export function createMetrics(runtime: Runtime, db: Database): Metrics {
         }
       },
     },
-    async serve(res) {
+    async serve(req, res) {
+      const token = runtime.config.metricsToken;
+      if (token !== undefined && !carriesToken(req, token)) {
+        res
+          .writeHead(401, {
+            "content-type": "text/plain; charset=utf-8",
+            "www-authenticate": 'Bearer realm="metrics"',
+            "cache-control": "no-store",
+          })
+          .end("A metrics token is required: Authorization: Bearer <OPTGRAPH_METRICS_TOKEN>\n");
+        return;
+      }
       const body = await registry.metrics();
       res
         .writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" })

@@ -3,6 +3,7 @@
 // that lets in-flight work finish.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Plugin } from "graphql-yoga";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
 import type { Runtime } from "../services/runtime.ts";
@@ -32,6 +33,8 @@ export interface ServerOptions {
   logger: Logger;
   logError: (error: unknown) => void;
   metrics: Metrics;
+  /** OpenTelemetry's operation spans, when tracing is on */
+  tracingPlugins: Plugin[];
   edge: Edge;
 }
 
@@ -53,6 +56,7 @@ export async function startServer(
     edge,
     live,
     metricsPlugin: options.metrics.plugin,
+    tracingPlugins: options.tracingPlugins,
   });
   const { limits } = runtime.config;
 
@@ -82,7 +86,7 @@ export async function startServer(
         ms: Math.round(seconds * 1e4) / 10,
       });
     });
-    if (path === "/metrics") return void options.metrics.serve(res);
+    if (path === "/metrics") return void options.metrics.serve(req, res);
     if (path === "/healthz") return serveHealth(res);
     if (path === "/readyz") return void serveReadiness(res, db);
     if (path === TWILIO_SMS_PATH) {

@@ -12,6 +12,7 @@ import {
   sendersWithAddress,
 } from "../services/inbound.ts";
 import type { Runtime } from "../services/runtime.ts";
+import { countSignatureFailure } from "../services/consent-metrics.ts";
 import { answerOf, readBody, refuseTooLarge } from "./edge.ts";
 
 export const TWILIO_SMS_PATH = "/webhooks/twilio/sms";
@@ -78,6 +79,7 @@ export async function handleTwilioSms(
     if (candidates.length === 0 && signedWith(runtime.config.twilioAuthToken)) {
       return send(res, 404, twiml(null));
     }
+    countSignatureFailure();
     return send(res, 403, "Invalid Twilio signature", "text/plain");
   }
   if (!params.From || params.Body === undefined) return send(res, 400, twiml(null));

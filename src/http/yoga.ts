@@ -38,6 +38,7 @@ export interface YogaDeps {
   edge: Edge;
   live: LiveConnections;
   metricsPlugin: Plugin;
+  tracingPlugins: Plugin[];
 }
 
 /**
@@ -68,6 +69,7 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
     graphiql: false,
     maskedErrors: { maskError: createMaskError(logError, !runtime.config.exposeSchema) },
     plugins: [
+      ...deps.tracingPlugins,
       useEdgeAuthentication(edge, actors),
       ...armorPlugins(runtime.config),
       ...(edge.persistedOperations

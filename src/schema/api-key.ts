@@ -1,9 +1,10 @@
-// API keys over GraphQL: ADMIN keys create (secret shown once) and revoke them; the platform key
-// is never revoked, only replaced by itself.
+// API keys over GraphQL: ADMIN keys list, create (secret shown once) and revoke them; the platform
+// key is never revoked, only replaced by itself.
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { createApiKey, revokeApiKey, rotatePlatformKey } from "../services/api-keys.ts";
 import { sees, visible } from "../services/visibility.ts";
 import { builder } from "./builder.ts";
+import { checkedPage } from "./cursors.ts";
 import { RoleEnum } from "./enums.ts";
 import { asRowId, rowIdOf } from "./ids.ts";
 
@@ -29,6 +30,25 @@ export const ApiKey = builder.prismaNode("ApiKey", {
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
   }),
 });
+
+builder.queryField("apiKeys", (t) =>
+  t.prismaConnection(
+    {
+      type: "ApiKey",
+      cursor: "id",
+      description:
+        "The organization's API keys, revoked ones included, oldest first: to see which are used and rotate them. ADMIN keys only; never a secret or its hash.",
+      authScopes: { admin: true },
+      resolve: (query, _root, args, ctx) =>
+        ctx.runtime.prisma.apiKey.findMany({
+          ...checkedPage(query, args),
+          where: visible.apiKey(ctx.actor),
+        }),
+    },
+    { name: "ApiKeyConnection" },
+    { name: "ApiKeyEdge" },
+  ),
+);
 
 const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
   fields: (t) => ({

@@ -10,7 +10,8 @@ import { badInput, conflict, forbidden, notFound } from "../domain/errors.ts";
 import type { Prisma } from "../db/client.ts";
 import { LRUCache } from "lru-cache";
 
-const LAST_USED_RESOLUTION_MS = 60_000;
+/** lastUsedAt is written at most this often per key (not on every request). */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 /**
  * Recently authenticated keys, for a second at most: every request carries its key, and a lookup

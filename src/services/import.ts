@@ -29,7 +29,14 @@ import {
   type ImportRecord,
 } from "../domain/import-row.ts";
 import type { ImportJob } from "../generated/prisma/client.ts";
-import { appendChanges, inLedgerTurn, lockLedger, type LedgerRequest } from "./ledger.ts";
+import { countCommitted } from "./consent-metrics.ts";
+import {
+  appendChanges,
+  inLedgerTurn,
+  lockLedger,
+  type LedgerOutcome,
+  type LedgerRequest,
+} from "./ledger.ts";
 import { upsertSubscribers } from "./ledger-state.ts";
 import { writeSubscriberLocations } from "./subscribers.ts";
 import type { Runtime } from "./runtime.ts";
@@ -687,6 +694,7 @@ class ImportRun {
 
     const started = performance.now();
     let next: ImportJob;
+    let outcomes: LedgerOutcome[] = [];
     try {
       next = await inLedgerTurn(runtime, job.organizationId, async (sql) => {
         await lockLedger(sql, job.organizationId);
@@ -697,7 +705,7 @@ class ImportRun {
         );
         const fresh = items.filter((item) => !racing.has(item.fingerprint));
         const recordedAt = new Date();
-        const outcomes = await appendChanges(
+        outcomes = await appendChanges(
           sql,
           job.organizationId,
           fresh.map((item) => importRequest(item, job, recordedAt, runtime)),
@@ -737,6 +745,7 @@ class ImportRun {
       return;
     }
     committed(next);
+    countCommitted(outcomes);
     // Size the next batches to hold the ledger lock about TARGET_BATCH_MS.
     const perRow = (performance.now() - started) / items.length;
     this.batchLimit = Math.min(

@@ -11,6 +11,7 @@
 // ledger-batch.ts applies one batch, ledger-state.ts reads its state, ledger-rows.ts writes it.
 import { isDatabaseUnavailable, type Prisma, type SqlQuery } from "../db/client.ts";
 import { ChainVerifier, type ChainCheck, type LedgerFacts } from "../domain/ledger.ts";
+import { countCommitted } from "./consent-metrics.ts";
 import { appendChanges, lockHead, type LedgerOutcome, type LedgerRequest } from "./ledger-batch.ts";
 import { inTurn, LedgerBusyError } from "./ledger-gate.ts";
 import type { Runtime } from "./runtime.ts";
@@ -122,6 +123,7 @@ async function commitBatch(runtime: Runtime, organizationId: string, batch: Wait
     outcomes,
   );
   runtime.wakeups.publish(organizationId);
+  countCommitted(outcomes);
   batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
 }
 

@@ -10,6 +10,7 @@ import { recipientRegion } from "../domain/number-region.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import { decideSend, needsRegion, type SendDecisionReason } from "../domain/send-decision.ts";
 import { mayTouchCampaign } from "../domain/api-key.ts";
+import { countSendDecisions } from "./consent-metrics.ts";
 import type { Runtime } from "./runtime.ts";
 import type { SendInputs } from "./send-cache.ts";
 
@@ -181,5 +182,6 @@ async function decide(
       : nowhere;
     decisions.push({ phone: phones[i], ...decideSend({ ...facts, region }), consent });
   }
+  countSendDecisions(decisions);
   return decisions;
 }

@@ -49,7 +49,31 @@ describe("loadConfig", () => {
       keepAliveTimeoutMs: 65_000,
       persistedOperationsFile: undefined,
       logLevel: "info",
+      metricsToken: undefined,
+      tracing: undefined,
     });
+  });
+
+  it("turns tracing on with an OTLP endpoint only, as the OTEL_* variables say", () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" };
+    expect(loadConfig(endpoint).tracing).toEqual({ protocol: "http/protobuf" });
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://collector/v1/traces" }).tracing,
+    ).toEqual({ protocol: "http/protobuf" });
+    expect(loadConfig({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }).tracing).toEqual({
+      protocol: "http/json",
+    });
+    expect(
+      loadConfig({
+        ...endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+      }).tracing,
+    ).toEqual({ protocol: "http/json" });
+    expect(loadConfig({ OTEL_SERVICE_NAME: "optgraph" }).tracing).toBeUndefined();
+    expect(loadConfig({ ...endpoint, OTEL_SDK_DISABLED: "true" }).tracing).toBeUndefined();
+    expect(loadConfig({ ...endpoint, OTEL_TRACES_EXPORTER: "none" }).tracing).toBeUndefined();
+    expect(loadConfig({ OPTGRAPH_METRICS_TOKEN: "t0ken" }).metricsToken).toBe("t0ken");
   });
 
   it("treats empty strings as unset", () => {
@@ -137,6 +161,13 @@ describe("loadConfig", () => {
     [{ REDIS_URL: "http://cache" }, "REDIS_URL"],
     [{ OPTGRAPH_EXPOSE_SCHEMA: "maybe" }, "OPTGRAPH_EXPOSE_SCHEMA"],
     [{ OPTGRAPH_SHUTDOWN_GRACE_MS: "600001" }, "OPTGRAPH_SHUTDOWN_GRACE_MS"],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, "OTEL_EXPORTER_OTLP_ENDPOINT"],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" },
+      "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ],
+    [{ OTEL_TRACES_EXPORTER: "zipkin" }, "OTEL_TRACES_EXPORTER"],
+    [{ OTEL_SDK_DISABLED: "perhaps" }, "OTEL_SDK_DISABLED"],
   ])("refuses %j naming %s", (env, variable) => {
     const error = configError(env);
     expect(error.name).toBe("ConfigError");
