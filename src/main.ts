@@ -25,6 +25,12 @@ async function main() {
   );
   const shutdown = (signal: string) => {
     console.log(`${signal}: shutting down`);
+    // past the grace period the server closes what is left; this bounds closing the rest
+    const overdue = setTimeout(() => {
+      console.error("shutdown did not finish in time");
+      process.exit(1);
+    }, config.shutdownGraceMs + 10_000);
+    overdue.unref();
     app.stop().then(
       () => process.exit(0),
       (error) => {

@@ -55,7 +55,18 @@ export async function startServer(
   });
   const { limits } = runtime.config;
 
+  /** responses not yet finished, so a shutdown can ask each connection to close after its own */
+  const inFlight = new Set<ServerResponse>();
+  let shuttingDown = false;
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.on("close", () => {
+      inFlight.delete(res);
+      // its connection is idle now: close it rather than wait for a next request
+      if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+    });
+    if (shuttingDown) res.setHeader("connection", "close");
     const path = (req.url ?? "/").split("?")[0];
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req.headers["x-request-id"]);
@@ -152,14 +163,21 @@ export async function startServer(
   const shownHost =
     options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
 
+  // Shutdown: stop accepting; requests in flight finish and their connections close after them
+  // (idle ones at once); SSE streams end with a retryable error and WebSockets close with 1001
+  // once their queries and mutations have answered, so clients resume with `after`; whatever is
+  // still open after the grace period is closed.
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      shuttingDown = true;
+      const deadline = Date.now() + options.shutdownGraceMs;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
       server.closeIdleConnections();
       live.close();
-      await webSockets.close();
       const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs);
+      await webSockets.close(deadline);
       await stopped;
       clearTimeout(grace);
       await yoga.dispose();
