@@ -15,6 +15,8 @@ import { serveHealth, serveReadiness } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
 import { handleExport } from "./exports.ts";
+import { PUBLISHED_SCHEMA_PATH, publishedSchema } from "./published-schema.ts";
+import { schema } from "../schema/index.ts";
 
 export interface OptgraphServer {
   readonly url: string;
@@ -34,7 +36,14 @@ export interface ServerOptions {
   edge: Edge;
 }
 
-const ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", TWILIO_SMS_PATH]);
+const ROUTES = new Set([
+  "/graphql",
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  PUBLISHED_SCHEMA_PATH,
+  TWILIO_SMS_PATH,
+]);
 
 export async function startServer(
   runtime: Runtime,
@@ -54,6 +63,7 @@ export async function startServer(
     metricsPlugin: options.metrics.plugin,
   });
   const { limits } = runtime.config;
+  const serveSchema = publishedSchema(schema);
 
   /** responses not yet finished, so a shutdown can ask each connection to close after its own */
   const inFlight = new Set<ServerResponse>();
@@ -93,6 +103,7 @@ export async function startServer(
     if (path === "/metrics") return void options.metrics.serve(res);
     if (path === "/healthz") return serveHealth(res);
     if (path === "/readyz") return void serveReadiness(res, db);
+    if (path === PUBLISHED_SCHEMA_PATH) return serveSchema(req, res);
     if (path === TWILIO_SMS_PATH) {
       handleTwilioSms(req, res, runtime, options.logError).catch((error) => {
         options.logError(error);
