@@ -27,7 +27,16 @@ function run(label, script, args) {
   }
 }
 
-run("prisma generate", require.resolve("prisma/build/index.js"), ["generate"]);
+let prismaCli;
+try {
+  prismaCli = require.resolve("prisma/build/index.js");
+} catch {
+  // A production install (`npm ci --omit=dev`) has none of the generators: it runs the built
+  // dist/, which holds the generated client already (README, "Production").
+  console.log("generate: skipped: no dev dependencies (a production install runs dist/)");
+  process.exit(0);
+}
+run("prisma generate", prismaCli, ["generate"]);
 
 const codegen = "node_modules/@graphql-codegen/cli/cjs/bin.js";
 if (existsSync(codegen)) run("graphql-codegen", codegen, ["--silent"]);

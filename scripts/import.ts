@@ -5,7 +5,7 @@
 // Exit code: 0 all rows imported or skipped, 2 some rows reported as errors, 1 the import failed.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
@@ -125,8 +125,16 @@ async function needsMigrating(database: DatabaseConfig): Promise<boolean> {
 async function migrate(database: DatabaseConfig) {
   if (!(await needsMigrating(database))) return;
   // (paths resolved here, not from the working directory: the command may run from anywhere)
-  const script = fileURLToPath(new URL("../scripts/db-migrate.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), script], {
+  // dist/import.mjs runs the migration command built beside it (a production install has no tsx)
+  const built = fileURLToPath(new URL("./db-migrate.mjs", import.meta.url));
+  const args = existsSync(built)
+    ? [built]
+    : [
+        "--import",
+        import.meta.resolve("tsx"),
+        fileURLToPath(new URL("../scripts/db-migrate.ts", import.meta.url)),
+      ];
+  const child = spawn(process.execPath, args, {
     env: process.env,
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -9,10 +9,11 @@ let config: Config | undefined;
 async function main() {
   const started = performance.now();
   for (const warning of unknownVariableWarnings()) console.error(`optgraph: ${warning}`);
-  config = loadConfig();
-  const app = await startApp(config);
+  const loaded = loadConfig();
+  config = loaded;
+  const app = await startApp(loaded);
   const where =
-    config.database.kind === "pglite" ? `PGlite in ${config.database.dataDir}` : "PostgreSQL";
+    loaded.database.kind === "pglite" ? `PGlite in ${loaded.database.dataDir}` : "PostgreSQL";
   if (app.bootstrap.generatedSecret) {
     // Standard error, never standard output: the JSON logs go there and are collected.
     console.error(
@@ -28,6 +29,12 @@ async function main() {
   );
   const shutdown = (signal: string) => {
     console.log(`${signal}: shutting down`);
+    // past the grace period the server closes what is left; this bounds closing the rest
+    const overdue = setTimeout(() => {
+      console.error("shutdown did not finish in time");
+      process.exit(1);
+    }, loaded.shutdownGraceMs + 10_000);
+    overdue.unref();
     app.stop().then(
       () => process.exit(0),
       (error) => {

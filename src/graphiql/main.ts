@@ -6,7 +6,7 @@ import { createGraphiQLFetcher, type Fetcher } from "@graphiql/toolkit";
 import { GraphiQL } from "graphiql";
 import "graphiql/style.css";
 import { createClient, type Client } from "graphql-ws";
-import { GraphQLError } from "graphql";
+import { GraphQLError, Kind, parse } from "graphql";
 import { createElement as h, useEffect, useMemo, useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
 import "./page.css";
@@ -46,11 +46,31 @@ function connectionFor(key: string): { fetcher: Fetcher; socket: Client | null }
     connectionParams: { authorization },
     lazy: true,
   });
-  const fetcher = createGraphiQLFetcher({
+  const viaHttpOrSocket = createGraphiQLFetcher({
     url: new URL(ENDPOINT, location.href).href,
     headers: { authorization },
     wsClient: socket,
   });
+  // The toolkit sends an operation over the WebSocket when the editor's parsed document has a
+  // subscription of the operation's name; the editor parses after a pause, so an operation run
+  // right after typing or pasting comes without its name and would go over HTTP. The document
+  // sent is parsed here instead, and its one operation named when the editor did not.
+  const fetcher: Fetcher = (params, options) => {
+    let documentAST = options?.documentAST;
+    let operationName = params.operationName;
+    try {
+      documentAST = parse(params.query);
+      const operations = documentAST.definitions.filter(
+        (definition) => definition.kind === Kind.OPERATION_DEFINITION,
+      );
+      if (!operationName && operations.length === 1) {
+        operationName = operations[0].name?.value ?? operationName;
+      }
+    } catch {
+      // not valid GraphQL: the server's answer says why
+    }
+    return viaHttpOrSocket({ ...params, operationName }, { ...options, documentAST });
+  };
   return { fetcher, socket };
 }
 

@@ -3,11 +3,13 @@
 // to this server (GraphQL over HTTP and WebSocket).
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { extname } from "node:path";
+import { extname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { INSTALL_ROOT } from "../install-root.ts";
 
 export const ADMIN_PATH = "/admin";
 
-const BUILT = new URL("../../dist/admin/", import.meta.url);
+const BUILT = pathToFileURL(join(INSTALL_ROOT, "dist", "admin", "/"));
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -3,11 +3,13 @@
 // while the schema is exposed (OPTGRAPH_EXPOSE_SCHEMA: on outside production), like introspection.
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { extname } from "node:path";
+import { extname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { INSTALL_ROOT } from "../install-root.ts";
 
 export const GRAPHIQL_ASSETS_PATH = "/graphiql";
 
-const BUILT = new URL("../../dist/graphiql/", import.meta.url);
+const BUILT = pathToFileURL(join(INSTALL_ROOT, "dist", "graphiql", "/"));
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -21,6 +21,8 @@ export const TOO_MANY_CONNECTIONS_CLOSE = {
 
 export class LiveConnections {
   private readonly byKey = new Map<string, Set<() => void>>();
+  /** how each SSE stream ends when the server shuts down */
+  private readonly goingAway = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
   private checking = false;
 
@@ -35,16 +37,20 @@ export class LiveConnections {
   }
 
   /**
-   * Holds a place for a connection of the key; `end` is called if the key is revoked. Returns
-   * the release to call when the connection ends, or null when the key is at its cap.
+   * Holds a place for a connection of the key; `end` is called if the key is revoked, `goAway`
+   * (if any) when the server shuts down. Returns the release to call when the connection ends,
+   * or null when the key is at its cap.
    */
-  open(apiKeyId: string, end: () => void): (() => void) | null {
+  open(apiKeyId: string, end: () => void, goAway?: () => void): (() => void) | null {
     let ends = this.byKey.get(apiKeyId);
     if ((ends?.size ?? 0) >= this.maxPerKey) return null;
     if (!ends) this.byKey.set(apiKeyId, (ends = new Set()));
     const entry = () => end();
     ends.add(entry);
+    const away = goAway && (() => goAway());
+    if (away) this.goingAway.add(away);
     return () => {
+      if (away) this.goingAway.delete(away);
       ends.delete(entry);
       if (ends.size === 0 && this.byKey.get(apiKeyId) === ends) this.byKey.delete(apiKeyId);
     };
@@ -92,19 +98,28 @@ export class LiveConnections {
     });
   }
 
+  /** Stops rechecking keys and ends the SSE streams (the server is shutting down). */
   close() {
     clearInterval(this.timer);
+    for (const goAway of [...this.goingAway]) goAway();
   }
 }
 
 /**
- * `source` with a way to end it early: `end()` makes the next item `last` and finishes the
+ * `source` with a way to end it early: `end(last)` makes the next item `last` and finishes the
  * iteration (the source is returned at once); `onDone` runs once, however the iteration stops.
  */
-function endable<T>(source: AsyncIterable<T>, last: T, onDone: () => void) {
+function endable<T>(source: AsyncIterable<T>, onDone: () => void) {
   const iterator = source[Symbol.asyncIterator]();
-  let end!: () => void;
-  const ended = new Promise<"ended">((resolve) => (end = () => resolve("ended")));
+  let last!: T;
+  let end!: (item: T) => void;
+  const ended = new Promise<"ended">(
+    (resolve) =>
+      (end = (item) => {
+        last = item;
+        resolve("ended");
+      }),
+  );
   let finished = false;
   const finish = () => {
     if (finished) return;
@@ -155,9 +170,16 @@ export function useLiveConnections(live: LiveConnections): Plugin<Context> {
           const revoked = new GraphQLError("The API key was revoked.", {
             extensions: { code: "UNAUTHENTICATED" },
           });
+          const goingAway = new GraphQLError("The server is shutting down: resume with after.", {
+            extensions: { code: "INTERNAL_SERVER_ERROR", retryable: true },
+          });
           let release: (() => void) | null = null;
-          const { iterable, end } = endable(result, { errors: [revoked] }, () => release?.());
-          release = live.open(actor.apiKeyId, end);
+          const { iterable, end } = endable(result, () => release?.());
+          release = live.open(
+            actor.apiKeyId,
+            () => end({ errors: [revoked] }),
+            () => end({ errors: [goingAway] }),
+          );
           if (!release) {
             void iterable.return?.();
             setResult({

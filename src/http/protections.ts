@@ -84,6 +84,26 @@ export function loadPersistedOperations(file: string): Map<string, string> {
   return new Map(Object.entries(manifest));
 }
 
+/** The request parameter GraphQL Code Generator's persisted documents send the id in. */
+export const DOCUMENT_ID_PARAM = "documentId";
+
+/**
+ * The id of a registered operation in a request: GraphQL Code Generator's `documentId` (its
+ * persisted-documents.json key, `sha256:<hex>`), else Apollo's `extensions.persistedQuery.sha256Hash`.
+ */
+export function persistedOperationIdOf(params: {
+  extensions?: Record<string, unknown>;
+  [DOCUMENT_ID_PARAM]?: unknown;
+}): string | null {
+  const documentId = params[DOCUMENT_ID_PARAM];
+  if (typeof documentId === "string") return documentId;
+  const persisted = params.extensions?.persistedQuery as
+    { version?: unknown; sha256Hash?: unknown } | undefined;
+  return persisted?.version === 1 && typeof persisted.sha256Hash === "string"
+    ? persisted.sha256Hash
+    : null;
+}
+
 /**
  * With a manifest, PARTNER keys may run only registered operations (by id, or by sending a
  * registered document as it is); every other role keeps ad-hoc queries (the rule: Edge.mayRunAdHoc).
@@ -108,7 +128,12 @@ export function persistedOperationsPlugins(
       },
     },
     usePersistedOperations({
-      getPersistedOperation: (id) => manifest.get(id) ?? null,
+      extractPersistedOperationId: (params) => persistedOperationIdOf(params as never),
+      // one registry for both: Apollo sends the bare hex of codegen's `sha256:<hex>` keys
+      getPersistedOperation: (id) =>
+        manifest.get(id) ??
+        manifest.get(id.startsWith("sha256:") ? id.slice("sha256:".length) : `sha256:${id}`) ??
+        null,
       allowArbitraryOperations: mayRunAdHoc,
       customErrors: {
         notFound: {

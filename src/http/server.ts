@@ -17,6 +17,8 @@ import { serveHealth, serveReadiness } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 import { handleTwilioSms, TWILIO_SMS_PATH } from "./twilio-webhook.ts";
 import { handleExport } from "./exports.ts";
+import { PUBLISHED_SCHEMA_PATH, publishedSchema } from "./published-schema.ts";
+import { schema } from "../schema/index.ts";
 
 export interface OptgraphServer {
   readonly url: string;
@@ -38,7 +40,14 @@ export interface ServerOptions {
   edge: Edge;
 }
 
-const ROUTES = new Set(["/graphql", "/healthz", "/readyz", "/metrics", TWILIO_SMS_PATH]);
+const ROUTES = new Set([
+  "/graphql",
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  PUBLISHED_SCHEMA_PATH,
+  TWILIO_SMS_PATH,
+]);
 
 export async function startServer(
   runtime: Runtime,
@@ -59,8 +68,20 @@ export async function startServer(
     tracingPlugins: options.tracingPlugins,
   });
   const { limits } = runtime.config;
+  const serveSchema = publishedSchema(schema);
+
+  /** responses not yet finished, so a shutdown can ask each connection to close after its own */
+  const inFlight = new Set<ServerResponse>();
+  let shuttingDown = false;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.on("close", () => {
+      inFlight.delete(res);
+      // its connection is idle now: close it rather than wait for a next request
+      if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+    });
+    if (shuttingDown) res.setHeader("connection", "close");
     const path = (req.url ?? "/").split("?")[0];
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req.headers["x-request-id"]);
@@ -89,6 +110,7 @@ export async function startServer(
     if (path === "/metrics") return void options.metrics.serve(req, res);
     if (path === "/healthz") return serveHealth(res);
     if (path === "/readyz") return void serveReadiness(res, db);
+    if (path === PUBLISHED_SCHEMA_PATH) return serveSchema(req, res);
     if (path === TWILIO_SMS_PATH) {
       handleTwilioSms(req, res, runtime, options.logError).catch((error) => {
         options.logError(error);
@@ -166,14 +188,21 @@ export async function startServer(
   const shownHost =
     options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
 
+  // Shutdown: stop accepting; requests in flight finish and their connections close after them
+  // (idle ones at once); SSE streams end with a retryable error and WebSockets close with 1001
+  // once their queries and mutations have answered, so clients resume with `after`; whatever is
+  // still open after the grace period is closed.
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      shuttingDown = true;
+      const deadline = Date.now() + options.shutdownGraceMs;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
       server.closeIdleConnections();
       live.close();
-      await webSockets.close();
       const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs);
+      await webSockets.close(deadline);
       await stopped;
       clearTimeout(grace);
       await yoga.dispose();

@@ -32,6 +32,9 @@ export function originAllowed(
   }
 }
 
+/** The close code and reason of every WebSocket when the server shuts down: reconnect with `after`. */
+export const GOING_AWAY_CLOSE = { code: 1001, reason: "Server shutting down: resume with after" };
+
 /** What a WebSocket connection carries from connection_init on. */
 type Connection = {
   socket: WebSocket;
@@ -101,6 +104,10 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
     };
   }
 
+  /** graphql-ws's state of each acknowledged connection: its operations by id */
+  const operationsOf = new Map<WebSocket, { subscriptions: Record<string, unknown> }>();
+  let shuttingDown = false;
+
   const disposable = useServer<Record<string, unknown>, Connection>(
     {
       connectionInitWaitTimeout: 3000,
@@ -127,12 +134,20 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
           return false;
         }
         ctx.extra.release = release;
+        operationsOf.set(socket, ctx);
         return true;
       },
-      onClose: (ctx) => ctx.extra.release?.(),
+      onClose: (ctx) => {
+        operationsOf.delete(ctx.extra.socket);
+        ctx.extra.release?.();
+      },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
+        if (shuttingDown) {
+          const extensions = { code: "INTERNAL_SERVER_ERROR", retryable: true };
+          return [new GraphQLError("The server is shutting down: send it again.", { extensions })];
+        }
         try {
           return (await operation(ctx, payload)) as never;
         } catch (error) {
@@ -143,10 +158,31 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
     wsServer,
   );
 
+  /**
+   * Whether a connection still runs a query or mutation (or a subscription being set up):
+   * graphql-ws holds such an operation as `null` until it completes; a running subscription is
+   * its iterator, which a close ends (the client resumes it with `after`).
+   */
+  const busy = (socket: WebSocket) =>
+    Object.values(operationsOf.get(socket)?.subscriptions ?? {}).some((entry) => entry === null);
+
   return {
-    /** closes every connection (1001) and the server */
-    async close() {
-      for (const socket of wsServer.clients) socket.close(1001, "Server shutting down");
+    /**
+     * Shuts down: new operations are refused; each connection is closed with 1001 as soon as the
+     * queries and mutations it runs have answered, and every one by `deadline` (ms since the epoch).
+     */
+    async close(deadline: number) {
+      shuttingDown = true;
+      for (;;) {
+        let open = 0;
+        for (const socket of wsServer.clients) {
+          if (socket.readyState !== socket.OPEN) continue;
+          if (busy(socket) && Date.now() < deadline) open += 1;
+          else socket.close(GOING_AWAY_CLOSE.code, GOING_AWAY_CLOSE.reason);
+        }
+        if (open === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await disposable.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

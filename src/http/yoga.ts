@@ -12,7 +12,12 @@ import { authorizationOf, clientAddress, corsPolicy, type Edge } from "./edge.ts
 import { createMaskError, useStableValidationCodes } from "./errors.ts";
 import { useSharedEventExecution } from "./shared-execution.ts";
 import { useLiveConnections, type LiveConnections } from "./live-connections.ts";
-import { armorPlugins, persistedOperationsPlugins, rateLimitPlugin } from "./protections.ts";
+import {
+  armorPlugins,
+  DOCUMENT_ID_PARAM,
+  persistedOperationsPlugins,
+  rateLimitPlugin,
+} from "./protections.ts";
 
 export interface ServerContext {
   /** the Node request, present on HTTP requests and WebSocket operations */
@@ -64,6 +69,8 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
+    // GraphQL Code Generator's persisted documents send their id beside the query, not in it
+    extraParamNames: edge.persistedOperations ? [DOCUMENT_ID_PARAM] : [],
     cors: corsPolicy(runtime.config) as never,
     // GraphiQL is served from the package's own build (src/http/graphiql.ts), not Yoga's CDN page
     graphiql: false,

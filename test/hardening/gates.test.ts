@@ -1,6 +1,7 @@
 // The gates of a production-configured server: per-key rate limits counted per root field,
 // persisted-only operations for PARTNER keys, introspection and suggestions off, the WebSocket
 // origin check, and the metrics those leave behind.
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,9 @@ import { PLATFORM_KEY, testEnv } from "../support/app.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
 
 const REGISTERED = "query PersistedViewer { viewer { role } }";
+// an entry as GraphQL Code Generator's persistedDocuments writes it: `sha256:<hex>` → document
+const GENERATED = "query GeneratedViewer { viewer { role organization { id } } }";
+const GENERATED_HASH = createHash("sha256").update(GENERATED).digest("hex");
 
 let app: App;
 let url: string;
@@ -41,7 +45,10 @@ let adminKey: string;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "optgraph-persisted-"));
   const manifest = join(dir, "persisted-documents.json");
-  writeFileSync(manifest, JSON.stringify({ "viewer-role-v1": REGISTERED }));
+  writeFileSync(
+    manifest,
+    JSON.stringify({ "viewer-role-v1": REGISTERED, [`sha256:${GENERATED_HASH}`]: GENERATED }),
+  );
   app = await startApp(
     loadConfig(
       testEnv({
@@ -142,6 +149,18 @@ describe("persisted operations for PARTNER keys", () => {
     expect((await post(adminKey, { query: "{ viewer { role } }" })).body).toEqual({
       data: { viewer: { role: "ADMIN" } },
     });
+
+    // codegen's entries: by `documentId` as its client sends it, and by Apollo's bare sha256
+    const generated = { viewer: { role: "PARTNER", organization: { id: expect.any(String) } } };
+    const byDocumentId = await post(partner, { documentId: `sha256:${GENERATED_HASH}` });
+    expect(byDocumentId.body).toEqual({ data: generated });
+    const byApolloHash = await post(partner, {
+      extensions: { persistedQuery: { version: 1, sha256Hash: GENERATED_HASH } },
+    });
+    expect(byApolloHash.body).toEqual({ data: generated });
+    const unknown = await post(partner, { documentId: "sha256:0000" });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.errors[0].extensions.code).toBe("NOT_FOUND");
   });
 });
 
