@@ -40,6 +40,8 @@ interface PhaseResult {
   failures: number;
   /** publishes answered with an error (optgraph: a refused optIn) */
   refused: number;
+  /** how long the publish request itself took (optgraph: the optIn's response), p99 */
+  publishP99: number;
   firstFailure?: string;
 }
 
@@ -262,10 +264,12 @@ export async function fanOutPath(ctx: RunContext): Promise<BenchResult[]> {
       const published = new Map<number, number>();
       let publishFailures = 0;
       let firstFailure: string | undefined;
+      const answered: number[] = [];
       const one = async () => {
         const sentAt = nowMs();
         try {
           published.set(await publish(), sentAt);
+          answered.push(nowMs() - sentAt);
         } catch (error) {
           publishFailures++;
           firstFailure ??= (error as Error).message;
@@ -326,6 +330,7 @@ export async function fanOutPath(ctx: RunContext): Promise<BenchResult[]> {
         p50: percentile(latencies, 50),
         p95: percentile(latencies, 95),
         p99: percentile(latencies, 99),
+        publishP99: percentile(answered, 99),
         failures: missed + publishFailures + errors,
         refused: publishFailures,
         firstFailure:
@@ -348,6 +353,7 @@ export async function fanOutPath(ctx: RunContext): Promise<BenchResult[]> {
     const burst = { events: burstEvents, concurrency: burstConcurrency };
     const show = (r: PhaseResult) =>
       `${r.deliveriesPerSecond.toFixed(0)} deliveries/s p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} ms` +
+      ` (publish p99 ${r.publishP99.toFixed(1)} ms)` +
       (r.failures ? ` (${r.failures} failures: ${r.firstFailure})` : "");
     const roundCount = config.fanOut.rounds;
     for (let round = 1; round <= roundCount; round++) {
@@ -401,6 +407,12 @@ export async function fanOutPath(ctx: RunContext): Promise<BenchResult[]> {
         "publish-to-last-receipt p95 (ms)",
         med("optgraph", "rate", "p95"),
         med("baseline", "rate", "p95"),
+      ),
+      infoRow(
+        name,
+        "publish request p99 (ms, the optIn's own response time)",
+        med("optgraph", "rate", "publishP99"),
+        med("baseline", "rate", "publishP99"),
       ),
       infoRow(
         name,
