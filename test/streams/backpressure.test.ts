@@ -94,15 +94,14 @@ describe(`a slow consumer (${engine}, buffer ${BUFFER}, ${EVENTS} events)`, () =
       const fastSequences: number[] = [];
       let fastAcked = false;
       const fastOther: string[] = [];
-      fast.on("message", (data) => {
-        const message = JSON.parse(String(data)) as {
-          type: string;
-          payload?: { data?: { consentChanged: { sequence: number } } };
-        };
-        if (message.type === "connection_ack") fastAcked = true;
-        else if (message.type === "next" && message.payload?.data)
-          fastSequences.push(message.payload.data.consentChanged.sequence);
-        else fastOther.push(message.type);
+      // (it reads each ~225 KB message's head only: the type and the sequence come first)
+      fast.on("message", (data: Buffer) => {
+        const head = data.subarray(0, 400).toString("utf8");
+        const type = /"type":"(\w+)"/.exec(head)?.[1] ?? "?";
+        const sequence = /"consentChanged":\{"id":"[^"]*","sequence":(\d+)/.exec(head)?.[1];
+        if (type === "connection_ack") fastAcked = true;
+        else if (type === "next" && sequence) fastSequences.push(Number(sequence));
+        else fastOther.push(type);
       });
       const fastClosed = new Promise<{ code: number }>((resolve) =>
         fast.once("close", (code) => resolve({ code })),
