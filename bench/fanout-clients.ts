@@ -1,8 +1,7 @@
-// A fan-out load process: holds WebSocket clients of optgraph (graphql-ws, subscribed to
-// consentChanged) and of the raw `ws` baseline, and records for every event how many of its
-// clients received it and when the last one did. The harness spreads the clients over several
-// such processes and drives them over IPC.
-import { createClient, type Client } from "graphql-ws";
+// A fan-out load process: holds WebSocket clients of optgraph (graphql-transport-ws over raw `ws`,
+// subscribed to consentChanged) and of the raw `ws` baseline, and records for every event how many
+// of its clients received it and when the last one did. The harness spreads the clients over
+// several such processes and drives them over IPC.
 import WebSocket from "ws";
 import { serve } from "./lib/ipc.ts";
 import { nowMs } from "./lib/stats.ts";
@@ -65,8 +64,13 @@ interface ConnectOptgraph {
   query: string;
 }
 
+/**
+ * One optgraph client: a raw `ws` socket speaking graphql-transport-ws (connection_init, one
+ * subscribe, then `next` messages), parsed like the baseline's clients parse theirs, so both
+ * sides' load processes spend the same per message.
+ */
 interface Subscriber {
-  client: Client;
+  socket: WebSocket;
   /** false once the server closed it (e.g. as a slow consumer) or its subscription ended */
   alive: boolean;
 }
@@ -76,40 +80,46 @@ let optgraphTarget: ConnectOptgraph | null = null;
 
 function subscribeOne({ url, key, query }: ConnectOptgraph): Promise<Subscriber> {
   return new Promise<Subscriber>((resolve, reject) => {
-    const subscriber: Subscriber = { client: null as never, alive: true };
-    const dead = () => {
-      subscriber.alive = false;
-    };
-    subscriber.client = createClient({
-      url,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${key}` },
-      lazy: false,
-      retryAttempts: 0,
-      // errors reach the subscription's error callback; do not print them
-      onNonLazyError: dead,
-      on: {
-        connected: () => resolve(subscriber),
-        closed: (event) => {
-          dead();
-          reject(new Error(`closed before connecting: ${JSON.stringify(event)}`));
-        },
-      },
-    });
-    subscriber.client.subscribe<{ consentChanged: { sequence: number } }>(
-      { query },
-      {
-        next: (result) => {
-          if (result.data) received("optgraph", result.data.consentChanged.sequence);
-          else failed("optgraph", new Error(JSON.stringify(result.errors)));
-        },
-        error: (error) => {
-          dead();
-          failed("optgraph", error);
-        },
-        complete: dead,
-      },
+    const socket = new WebSocket(url, "graphql-transport-ws");
+    const subscriber: Subscriber = { socket, alive: true };
+    let acknowledged = false;
+    socket.once("open", () =>
+      socket.send(
+        JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${key}` } }),
+      ),
     );
+    socket.once("error", (error) => {
+      subscriber.alive = false;
+      if (!acknowledged) reject(error);
+    });
+    socket.on("close", (code, reason) => {
+      if (!subscriber.alive) return;
+      subscriber.alive = false;
+      if (!acknowledged) reject(new Error(`closed before connecting: ${code} ${reason}`));
+      else failed("optgraph", { code, reason: String(reason) });
+    });
+    socket.on("message", (data) => {
+      const message = JSON.parse(String(data)) as {
+        type: string;
+        payload?: { data?: { consentChanged: { sequence: number } }; errors?: unknown };
+      };
+      if (message.type === "next") {
+        if (message.payload?.data)
+          received("optgraph", message.payload.data.consentChanged.sequence);
+        else failed("optgraph", new Error(JSON.stringify(message.payload?.errors)));
+      } else if (message.type === "connection_ack") {
+        acknowledged = true;
+        socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
+        resolve(subscriber);
+      } else if (message.type === "ping") {
+        socket.send(JSON.stringify({ type: "pong" }));
+      } else if (message.type === "error") {
+        subscriber.alive = false;
+        failed("optgraph", new Error(JSON.stringify(message.payload)));
+      } else if (message.type === "complete") {
+        subscriber.alive = false;
+      }
+    });
   });
 }
 
@@ -126,7 +136,10 @@ async function connectOptgraph(target: ConnectOptgraph) {
  */
 async function reviveOptgraph(all: boolean): Promise<number> {
   const replaced = subscribers.filter((s) => all || !s.alive);
-  await Promise.all(replaced.map((s) => s.client.dispose()));
+  for (const s of replaced) {
+    s.alive = false;
+    s.socket.terminate();
+  }
   await inBatches(replaced.length, async (i) => {
     subscribers[subscribers.indexOf(replaced[i])] = await subscribeOne(optgraphTarget!);
   });
@@ -183,7 +196,10 @@ serve({
     return entries;
   },
   close: async () => {
-    await Promise.all(subscribers.map((s) => s.client.dispose()));
+    for (const s of subscribers) {
+      s.alive = false;
+      s.socket.terminate();
+    }
     for (const socket of sockets) socket.terminate();
     setTimeout(() => process.exit(0), 50);
   },

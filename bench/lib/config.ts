@@ -90,7 +90,7 @@ export function loadBenchConfig(env: Env = process.env): BenchConfig {
       rounds: int(env, "BENCH_FANOUT_ROUNDS", s(3, 2)),
       clients: int(env, "BENCH_FANOUT_CLIENTS", s(1000, 10)),
       processes: int(env, "BENCH_FANOUT_PROCESSES", s(4, 1)),
-      eventsPerSecond: int(env, "BENCH_FANOUT_RATE", s(100, 20)),
+      eventsPerSecond: int(env, "BENCH_FANOUT_RATE", s(30, 20)),
       burstEvents: int(env, "BENCH_FANOUT_BURST", s(200, 10)),
       burstConcurrency: s(16, 2),
     },

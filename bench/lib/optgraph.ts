@@ -1,5 +1,6 @@
 // Starting optgraph the way it runs in production (`src/main.ts`, NODE_ENV=production, its own
 // process), and a small GraphQL client for setting up data.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunContext } from "./context.ts";
 import { freePort, spawnTs, waitForHttp, type Proc } from "./procs.ts";
@@ -7,6 +8,18 @@ import { freePort, spawnTs, waitForHttp, type Proc } from "./procs.ts";
 export const PLATFORM_KEY = "og_bench_platform_key_0123456789abcdef";
 export const TWILIO_TOKEN = "bench-twilio-auth-token-0123456789";
 export const PUBLIC_URL = "https://bench.optgraph.example";
+
+/**
+ * The node flags every optgraph server starts with: package.json's `config.nodeFlags`, the list
+ * `npm start` uses too ($npm_package_config_nodeFlags). BENCH_NODE_ARGS adds more (experiments).
+ */
+export function serverNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    config?: { nodeFlags?: string };
+  };
+  const extra = process.env.BENCH_NODE_ARGS ?? "";
+  return `${pkg.config?.nodeFlags ?? ""} ${extra}`.split(" ").filter(Boolean);
+}
 
 export interface Server {
   proc: Proc;
@@ -47,7 +60,7 @@ export async function startOptgraph(
       : [];
   const proc = spawnTs(name, "src/main.ts", [], {
     logDir: ctx.logDir,
-    nodeArgs: profile,
+    nodeArgs: [...serverNodeFlags(), ...profile],
     env: {
       NODE_ENV: "production",
       HOST: "127.0.0.1",

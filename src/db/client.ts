@@ -9,10 +9,22 @@ import pg from "pg";
 import type { DatabaseConfig } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  migrationsApplied,
+  type CheckQuery,
+} from "./migrations-applied.ts";
+
 // Loaded only when needed: the embedded engine (~55 MB resident once loaded) and the schema engine
-// are not the memory of a process that works on PostgreSQL with a migrated schema.
-const applyMigrations: (typeof import("./migrate.ts"))["applyMigrations"] = async (...args) =>
-  (await import("./migrate.ts")).applyMigrations(...args);
+// are not the memory of a process that works on PostgreSQL with a migrated schema. A database with
+// every migration applied (the usual start) never loads the schema engine.
+async function applyMigrations(
+  target: import("./migrate.ts").MigrationTarget,
+  query: CheckQuery,
+): Promise<void> {
+  if (await migrationsApplied(DEFAULT_MIGRATIONS_DIR, query)) return;
+  await (await import("./migrate.ts")).applyMigrations(target);
+}
 
 export type Prisma = PrismaClient;
 
@@ -208,7 +220,11 @@ export async function openDatabase(
       }
     }
     const db = pglite;
-    if (migrate) await applyMigrations({ kind: "pglite", pglite: db });
+    if (migrate) {
+      await applyMigrations({ kind: "pglite", pglite: db }, async (text) => {
+        return (await db.query<Record<string, unknown>>(text)).rows;
+      });
+    }
     const { PrismaPGlite } = await import("pglite-prisma-adapter");
     const prisma = createClient(new PrismaPGlite(db), options.onQuery);
     return {
@@ -271,7 +287,11 @@ export async function openDatabase(
       `database: cannot connect to ${redactUrl(config.url)} (${reason}: ${(error as Error).message})`,
     );
   }
-  if (migrate) await applyMigrations({ kind: "postgres", url: config.url });
+  if (migrate) {
+    await applyMigrations({ kind: "postgres", url: config.url }, async (text) => {
+      return (await pool.query(text)).rows as Record<string, unknown>[];
+    });
+  }
   const prisma = createClient(new PrismaPg(pool), options.onQuery);
   return {
     kind: "postgres",

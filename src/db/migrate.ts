@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { MigrationList } from "@prisma/schema-engine-wasm";
 import { INSTALL_ROOT } from "../install-root.ts";
+import { DEFAULT_MIGRATIONS_DIR } from "./migrations-applied.ts";
 import {
   migrationAdapter,
   openSchemaEngine,
@@ -23,7 +24,7 @@ export interface MigrationPaths {
   schemaPath?: string;
 }
 
-export const DEFAULT_MIGRATIONS_DIR = join(INSTALL_ROOT, "prisma", "migrations");
+export { DEFAULT_MIGRATIONS_DIR } from "./migrations-applied.ts";
 export const DEFAULT_SCHEMA_PATH = join(INSTALL_ROOT, "prisma", "schema.prisma");
 
 const LOCKFILE = "migration_lock.toml";

@@ -5,6 +5,10 @@
 // are gap-free in commit order per organization (src/services/ledger.ts), so "every row after n"
 // never skips one that commits later. A subscription's buffer is bounded: a consumer that falls
 // behind by more than that is failed with SLOW_CONSUMER and resumes with `after`.
+// A row is offered to a tailer's subscriptions a chunk at a time, with a turn of the event loop
+// between chunks: delivering to many subscribers never holds the process for long, so requests
+// (the writes that make the rows among them) go on being served meanwhile.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { DomainError } from "../domain/errors.ts";
 import type { Wakeups } from "./wakeups.ts";
 
@@ -38,6 +42,8 @@ export class SlowConsumerError extends DomainError {
 }
 
 const PAGE = 200;
+/** Subscriptions offered a row between two turns of the event loop. */
+const OFFER_CHUNK = 64;
 
 class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterator<Row> {
   private queue: Row[] = [];
@@ -234,13 +240,26 @@ class Tailer<Row extends Sequenced, Filter> {
           const rows = await this.source.read(this.organizationId, this.cursor, null, PAGE, null);
           for (const row of rows) {
             this.cursor = row.sequence;
-            for (const subscription of this.subscriptions) subscription.offer(row);
+            await this.offer(row);
           }
           if (rows.length < PAGE) break;
         }
       } while (this.again);
     } catch (error) {
       this.onError(error);
+    }
+  }
+
+  /**
+   * Offers `row` to every subscription, yielding to the event loop after each chunk (what a chunk
+   * set off, up to its sockets' writes, runs before the turn). A subscription that joins meanwhile
+   * is offered it too (while it replays, that only tells it to read on); one that ends is skipped.
+   */
+  private async offer(row: Row) {
+    let offered = 0;
+    for (const subscription of this.subscriptions) {
+      subscription.offer(row);
+      if (++offered % OFFER_CHUNK === 0) await nextTurn();
     }
   }
 }

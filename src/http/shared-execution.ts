@@ -3,6 +3,10 @@
 // organization, role and campaign scope of their keys) is executed once, and each of them gets
 // that one result. Each subscription keeps its own source stream (its own cursor, filter, buffer
 // and slow-consumer close); only the mapping of an event to its result is shared.
+// Over a WebSocket the shared result is serialized once too: a result without errors is written
+// as a pre-built graphql-ws `next` frame (src/http/frames.ts) by the subscription itself, so
+// graphql-ws and the Envelop result hooks see nothing per event; a result with errors goes the
+// usual way (masked by Yoga, sent by graphql-ws), in order with the frames around it.
 import {
   createSourceEventStream,
   execute,
@@ -14,13 +18,32 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../schema/context.ts";
+import { frameTargetOf, frameWriter, type FrameWriter } from "./frames.ts";
 
 /** Results kept this long after their first execution, for subscribers that read a little later. */
 const TTL_MS = 5_000;
 const MAX_ENTRIES = 20_000;
 
+/** One execution's result, and its JSON as a graphql-ws payload once asked for. */
+export class SharedResult {
+  private text: string | null | undefined;
+
+  constructor(readonly result: ExecutionResult) {}
+
+  /** The payload's JSON text; null when the result has errors (those are masked per transport). */
+  json(): string | null {
+    if (this.text === undefined) {
+      const { data, errors, extensions } = this.result;
+      this.text = errors?.length
+        ? null
+        : JSON.stringify(extensions === undefined ? { data } : { data, extensions });
+    }
+    return this.text;
+  }
+}
+
 interface Entry {
-  result: Promise<ExecutionResult>;
+  result: Promise<SharedResult>;
   expires: number;
 }
 
@@ -89,12 +112,12 @@ function eventKey(payload: unknown): string | null {
 export class SharedResults {
   private readonly entries = new Map<string, Entry>();
 
-  run(key: string, work: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+  run(key: string, work: () => Promise<ExecutionResult>): Promise<SharedResult> {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.expires > now) return hit.result;
     if (this.entries.size >= MAX_ENTRIES) this.sweep(now);
-    const result = work();
+    const result = work().then((done) => new SharedResult(done));
     this.entries.set(key, { result, expires: now + TTL_MS });
     // a failed execution is not kept: the next subscriber tries again
     result.catch(() => this.entries.delete(key));
@@ -135,6 +158,46 @@ function mapIterator<T, U>(
   };
 }
 
+/**
+ * `source` mapped to shared results, each written to the socket by `frames` when it can be (no
+ * errors), else yielded to graphql-ws. The next event is pulled only once the socket took the last
+ * frame, and nothing is written once the subscription is returned (completed or closed).
+ */
+function framedIterator<T>(
+  source: AsyncIterable<T>,
+  map: (value: T) => Promise<SharedResult>,
+  frames: FrameWriter,
+): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  let returned = false;
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      for (;;) {
+        const step = await iterator.next();
+        if (step.done || returned) return { done: true, value: undefined };
+        const shared = await map(step.value);
+        if (returned) return { done: true, value: undefined };
+        const json = shared.json();
+        if (json === null) return { done: false, value: shared.result };
+        await frames.next(json);
+      }
+    },
+    async return() {
+      returned = true;
+      await iterator.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      returned = true;
+      if (iterator.throw) await iterator.throw(error);
+      throw error;
+    },
+  };
+}
+
 export function useSharedEventExecution(shared = new SharedResults()): Plugin {
   return {
     onSubscribe({ setSubscribeFn }) {
@@ -142,10 +205,20 @@ export function useSharedEventExecution(shared = new SharedResults()): Plugin {
         const source = await createSourceEventStream(args);
         if (!(Symbol.asyncIterator in source)) return source;
         const key = sharesImmutableEvents(args) ? shareKey(args) : null;
-        return mapIterator(source as AsyncIterable<unknown>, (payload) => {
-          const run = () => Promise.resolve(execute({ ...args, rootValue: payload }));
+        const run = (payload: unknown) => Promise.resolve(execute({ ...args, rootValue: payload }));
+        if (!key) return mapIterator(source as AsyncIterable<unknown>, run);
+        const sharedRun = (payload: unknown) => {
           const event = eventKey(payload);
-          return key && event ? shared.run(`${key}|${event}`, run) : run();
+          return event
+            ? shared.run(`${key}|${event}`, () => run(payload))
+            : run(payload).then((result) => new SharedResult(result));
+        };
+        const target = frameTargetOf(args.contextValue);
+        if (target) {
+          return framedIterator(source as AsyncIterable<unknown>, sharedRun, frameWriter(target));
+        }
+        return mapIterator(source as AsyncIterable<unknown>, async (payload) => {
+          return (await sharedRun(payload)).result;
         });
       }) as never);
     },

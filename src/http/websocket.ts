@@ -68,6 +68,7 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
   /** The operation's arguments, or the errors that answer it (never a thrown error: that is a 4500). */
   async function operation(
     ctx: { connectionParams?: Record<string, unknown>; subscriptions: object; extra: Connection },
+    id: string,
     payload: SubscribePayload,
   ) {
     // the operation being subscribed is already counted
@@ -85,6 +86,8 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
       params: payload,
       connectionParams: ctx.connectionParams,
       actor: ctx.extra.actor,
+      // shared results are written to the socket as pre-built frames (src/http/frames.ts)
+      subscriptionId: id,
     });
     const document = parse(payload.query);
     const errors = validate(schema, document);
@@ -143,13 +146,13 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
       },
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         if (shuttingDown) {
           const extensions = { code: "INTERNAL_SERVER_ERROR", retryable: true };
           return [new GraphQLError("The server is shutting down: send it again.", { extensions })];
         }
         try {
-          return (await operation(ctx, payload)) as never;
+          return (await operation(ctx, id, payload)) as never;
         } catch (error) {
           return refusal(error);
         }

@@ -28,6 +28,8 @@ export interface ServerContext {
   socket?: { close(code?: number, reason?: string): void };
   /** who opened the WebSocket, present on WebSocket operations (authenticated at connection_init) */
   actor?: Actor;
+  /** the graphql-ws id of the operation, present on WebSocket operations */
+  subscriptionId?: string;
 }
 
 /** The close code and reason a WebSocket gets when one of its subscriptions overflows. */

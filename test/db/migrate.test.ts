@@ -21,6 +21,7 @@ import {
   DEFAULT_MIGRATIONS_DIR,
   type MigrationTarget,
 } from "../../src/db/migrate.ts";
+import { migrationsApplied } from "../../src/db/migrations-applied.ts";
 
 type Engine = "pglite" | "postgres";
 
@@ -135,6 +136,35 @@ describe.each(engines)("committed migrations on %s", (engine) => {
         applied_steps_count: 1,
       })),
     );
+  });
+
+  it("tells a start-up whether the schema engine is needed: every migration applied, same checksum", async () => {
+    const check = (dir = DEFAULT_MIGRATIONS_DIR) =>
+      migrationsApplied(dir, (text) => db.query(text));
+    // applied by the test before: the start-up skips the engine
+    expect(await check()).toBe(true);
+    // a migration on disk the database lacks, or one changed since it was applied: the engine
+    const dir = mkdtempSync(join(tmpdir(), "optgraph-migrations-applied-"));
+    try {
+      cpSync(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+      mkdirSync(join(dir, "29990101000000_later"));
+      writeFileSync(join(dir, "29990101000000_later", "migration.sql"), "SELECT 1;");
+      expect(await check(dir)).toBe(false);
+      rmSync(join(dir, "29990101000000_later"), { recursive: true });
+      expect(await check(dir)).toBe(true);
+      const first = committed[0];
+      writeFileSync(
+        join(dir, first, "migration.sql"),
+        `${readFileSync(join(dir, first, "migration.sql"), "utf8")}\n-- changed\n`,
+      );
+      expect(await check(dir)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // no migrations table at all (a new database): the engine
+    expect(
+      await migrationsApplied(DEFAULT_MIGRATIONS_DIR, () => db.query("select * from nowhere")),
+    ).toBe(false);
   });
 
   it("makes ConsentEvent append-only: UPDATE, DELETE and TRUNCATE are refused", async () => {

@@ -2,8 +2,9 @@
 // subscribes and then stops reading its socket; once the kernel's buffers are full graphql-ws
 // stops pulling that subscription, its bounded buffer (OPTGRAPH_STREAM_BUFFER, 100 here) fills,
 // and the server closes the socket with 1008 and a reason naming `after`. A normal client on the
-// same organization meanwhile receives every event in order, and the server's subscription
-// count drops back. STREAM_SLOW_EVENTS sets the event count (default small; the full-size run is
+// same organization meanwhile receives every event in order — and so does a fast client of the
+// very same subscription, whose result the slow one shares (one serialized frame payload for
+// both) — and the server's subscription count drops back. STREAM_SLOW_EVENTS sets the event count (default small; the full-size run is
 // 10,000).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -85,6 +86,42 @@ describe(`a slow consumer (${engine}, buffer ${BUFFER}, ${EVENTS} events)`, () =
       const pausedAt = performance.now();
       let pausedMs = 0;
 
+      // a fast client of the same subscription: it shares the slow one's results and frames
+      const fast = new WebSocket(
+        `ws://127.0.0.1:${app.server.port}/graphql`,
+        "graphql-transport-ws",
+      );
+      const fastSequences: number[] = [];
+      let fastAcked = false;
+      const fastOther: string[] = [];
+      // (it reads each ~225 KB message's head only: the type and the sequence come first)
+      fast.on("message", (data: Buffer) => {
+        const head = data.subarray(0, 400).toString("utf8");
+        const type = /"type":"(\w+)"/.exec(head)?.[1] ?? "?";
+        const sequence = /"consentChanged":\{"id":"[^"]*","sequence":(\d+)/.exec(head)?.[1];
+        if (type === "connection_ack") fastAcked = true;
+        else if (type === "next" && sequence) fastSequences.push(Number(sequence));
+        else fastOther.push(type);
+      });
+      const fastClosed = new Promise<{ code: number }>((resolve) =>
+        fast.once("close", (code) => resolve({ code })),
+      );
+      await new Promise((resolve, reject) => {
+        fast.once("open", resolve);
+        fast.once("error", reject);
+      });
+      fast.send(
+        JSON.stringify({
+          type: "connection_init",
+          payload: { authorization: `Bearer ${org.key}` },
+        }),
+      );
+      await until(() => fastAcked, "the fast client's connection_ack");
+      fast.send(
+        JSON.stringify({ id: "fat", type: "subscribe", payload: { query: FAT_SUBSCRIPTION } }),
+      );
+      await until(() => streams.size === idle + 2, "the fast subscription to open");
+
       // the normal client (without `cursor`: see ConsentChangedBare)
       const normalCloses: { code: number; reason: string }[] = [];
       const normal = subscribe({
@@ -95,7 +132,7 @@ describe(`a slow consumer (${engine}, buffer ${BUFFER}, ${EVENTS} events)`, () =
         variables: {},
         onClosed: (event) => normalCloses.push(event),
       });
-      await until(() => streams.size === idle + 2, "the normal subscription to open");
+      await until(() => streams.size === idle + 3, "the normal subscription to open");
 
       global.gc?.();
       const rssBefore = process.memoryUsage().rss;
@@ -109,7 +146,7 @@ describe(`a slow consumer (${engine}, buffer ${BUFFER}, ${EVENTS} events)`, () =
       // as soon as the server gave up on it, the slow client reads again (a socket paused for
       // longer than graphql-ws's keep-alive, 12 s + 12 s, is terminated for missing pongs)
       const watch = setInterval(() => {
-        if (overflowAt === null && streams.size <= idle + 1) {
+        if (overflowAt === null && streams.size <= idle + 2) {
           overflowAt = written.length;
           pausedMs = performance.now() - pausedAt;
           slowSocket.resume();
@@ -132,8 +169,17 @@ describe(`a slow consumer (${engine}, buffer ${BUFFER}, ${EVENTS} events)`, () =
         expect(items.map((e) => e.id)).toEqual(written.map((e) => e.id));
         expect(strictlyIncreasing(items.map((e) => e.sequence))).toBe(true);
 
-        // the slow one was dropped on the server while the normal one stayed
-        await until(() => streams.size === idle + 1, "the slow subscription to be failed", 10_000);
+        // the fast client of the slow one's subscription: every event, in order, never closed
+        await until(
+          () => fastSequences.length >= EVENTS,
+          () => `the fast client to get ${EVENTS} events (has ${fastSequences.length})`,
+          90_000,
+        );
+        expect(fastSequences).toEqual(written.map((e) => e.sequence));
+        expect(fastOther).toEqual([]);
+
+        // the slow one was dropped on the server while the normal and fast ones stayed
+        await until(() => streams.size === idle + 2, "the slow subscription to be failed", 10_000);
         expect(overflowAt).not.toBeNull();
         // reading again, it finds the close frame behind what was already in flight
         const close = await closed;
@@ -156,6 +202,8 @@ describe(`a slow consumer (${engine}, buffer ${BUFFER}, ${EVENTS} events)`, () =
         expect(strictlyIncreasing(sequences)).toBe(true);
 
         await normal.close();
+        fast.terminate();
+        expect((await fastClosed).code).not.toBe(SLOW_CONSUMER_CLOSE.code);
         await until(() => streams.size === idle, "every subscription to end");
         clearInterval(sampler);
         global.gc?.();
@@ -170,6 +218,7 @@ describe(`a slow consumer (${engine}, buffer ${BUFFER}, ${EVENTS} events)`, () =
         clearInterval(watch);
         await normal.close();
         slow.terminate();
+        fast.terminate();
       }
     },
   );

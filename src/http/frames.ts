@@ -1,0 +1,53 @@
+// graphql-ws `next` messages written straight to a WebSocket from a payload serialized once. When
+// many subscriptions share one result (src/http/shared-execution.ts), graphql-ws would build and
+// stringify a message per subscriber; here the shared payload's JSON is spliced into a prefix built
+// once per subscription (only the id differs), which is exactly what graphql-ws sends:
+// {"id":…,"type":"next","payload":{"data":…}}.
+import { MessageType } from "graphql-ws";
+import type { WebSocket } from "ws";
+
+/** The transport of a WebSocket operation, as its context carries it (src/http/websocket.ts). */
+export interface FrameTarget {
+  socket: WebSocket;
+  subscriptionId: string;
+}
+
+/** The frame target of an operation's context, when it runs over a WebSocket. */
+export function frameTargetOf(context: unknown): FrameTarget | null {
+  const { socket, subscriptionId } = (context ?? {}) as Partial<FrameTarget>;
+  if (typeof subscriptionId !== "string" || !socket || typeof socket.send !== "function") {
+    return null;
+  }
+  return { socket, subscriptionId };
+}
+
+/** The `next` message of subscription `id` whose payload is the JSON text `payload`. */
+export function nextFrame(id: string, payload: string): string {
+  return `${framePrefix(id)}${payload}}`;
+}
+
+const framePrefix = (id: string) =>
+  `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
+
+export interface FrameWriter {
+  /**
+   * Sends the `next` message carrying `payload` (JSON text); settles once the socket took it.
+   * Like graphql-ws, a subscription pulls its next event only then, so a client that stops
+   * reading stops its subscription's pulls and its bounded buffer overflows.
+   */
+  next(payload: string): Promise<void>;
+}
+
+export function frameWriter({ socket, subscriptionId }: FrameTarget): FrameWriter {
+  const prefix = framePrefix(subscriptionId);
+  return {
+    next(payload) {
+      // graphql-ws sends nothing on a socket that is no longer open
+      if (socket.readyState !== socket.OPEN) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        // a failed write means the socket is closing: its close ends the subscription
+        socket.send(`${prefix}${payload}}`, () => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// Fan-out over graphql-ws writes one serialized result as pre-built `next` frames: every
+// subscription sharing it gets its own id and byte-for-byte the same payload, in sequence order,
+// exactly once; a completed subscription gets no more frames while the others go on; and the
+// writes that make the events are answered (never refused) while many subscribers are being
+// delivered to. Raw `ws` clients, so the frames are checked as they travel.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { startApp, type App } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { nextFrame } from "../../src/http/frames.ts";
+import { engine, PLATFORM_KEY, testEnv } from "../support/app.ts";
+import {
+  baseOf,
+  ledgerWriter,
+  setupOrganization,
+  strictlyIncreasing,
+  until,
+  type Written,
+} from "./support.ts";
+
+const QUERY = "subscription Framed { consentChanged { id cursor sequence toStatus method } }";
+
+interface Frame {
+  id: string;
+  type: string;
+  payload?: { data?: { consentChanged: { id: string; sequence: number } }; errors?: unknown };
+}
+
+/** A graphql-ws connection by hand: every message kept, raw and parsed. */
+async function rawConnection(app: App, key: string) {
+  const socket = new WebSocket(`ws://127.0.0.1:${app.server.port}/graphql`, "graphql-transport-ws");
+  const raw: string[] = [];
+  const frames: Frame[] = [];
+  socket.on("message", (data) => {
+    raw.push(String(data));
+    frames.push(JSON.parse(String(data)) as Frame);
+  });
+  await new Promise((resolve, reject) => {
+    socket.once("open", resolve);
+    socket.once("error", reject);
+  });
+  socket.send(
+    JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${key}` } }),
+  );
+  await until(() => frames.some((f) => f.type === "connection_ack"), "connection_ack");
+  return {
+    raw,
+    frames,
+    subscribe: (id: string) =>
+      socket.send(JSON.stringify({ id, type: "subscribe", payload: { query: QUERY } })),
+    complete: (id: string) => socket.send(JSON.stringify({ id, type: "complete" })),
+    /** the `next` frames of subscription `id`, raw */
+    nextOf: (id: string) => raw.filter((_, i) => frames[i].type === "next" && frames[i].id === id),
+    close: () => socket.terminate(),
+  };
+}
+
+type Connection = Awaited<ReturnType<typeof rawConnection>>;
+
+const sequencesOf = (frames: string[]) =>
+  frames.map((text) => (JSON.parse(text) as Frame).payload!.data!.consentChanged.sequence);
+
+describe(`framed fan-out over graphql-ws (${engine})`, () => {
+  let app: App;
+  let base: string;
+  beforeAll(async () => {
+    app = await startApp(loadConfig(testEnv({ OPTGRAPH_MAX_CONNECTIONS_PER_KEY: "500" })), {
+      logError: () => undefined,
+    });
+    base = baseOf(app);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it("builds the frame graphql-ws would send", () => {
+    const payload = { data: { consentChanged: { id: "x", sequence: 3 } } };
+    for (const id of ["1", 'a "quoted" id', "é\\n", "0b9c-…"]) {
+      const text = nextFrame(id, JSON.stringify(payload));
+      expect(JSON.parse(text)).toEqual({ id, type: "next", payload });
+    }
+  });
+
+  it("gives every sharing subscription its own id and the same payload, exactly once", async () => {
+    const org = await setupOrganization(base, PLATFORM_KEY);
+    const streams = app.runtime.streams.consentEvents;
+    const idle = streams.size;
+    // one connection with three subscriptions of the same document, and two more connections
+    // whose subscriptions carry the same id as one of them
+    const ids = ["1", 'b "2"', "c-3"];
+    const first = await rawConnection(app, org.key);
+    const others = [await rawConnection(app, org.key), await rawConnection(app, org.key)];
+    const all: Connection[] = [first, ...others];
+    try {
+      for (const id of ids) first.subscribe(id);
+      for (const other of others) other.subscribe("1");
+      await until(() => streams.size === idle + 5, "the five subscriptions to open");
+
+      const writer = ledgerWriter(base, org.key, org.campaignId, 4);
+      const written: Written[] = await writer.write(4);
+      const expected = written.map((w) => w.sequence);
+      const received = () =>
+        all.flatMap((c, k) => (k === 0 ? ids : ["1"]).map((id) => c.nextOf(id)));
+      await until(
+        () => received().every((frames) => frames.length >= expected.length),
+        () => `every subscription to get ${expected.length} events`,
+      );
+
+      for (const [k, connection] of all.entries()) {
+        for (const id of k === 0 ? ids : ["1"]) {
+          const frames = connection.nextOf(id);
+          // exactly once, in order: the events written, nothing else
+          expect(sequencesOf(frames)).toEqual(expected);
+          expect(strictlyIncreasing(sequencesOf(frames))).toBe(true);
+          // the payload is the shared one: the frame is it under this subscription's id
+          frames.forEach((text, i) => {
+            const reference = JSON.parse(first.nextOf("1")[i]) as Frame;
+            expect(text).toBe(nextFrame(id, JSON.stringify(reference.payload)));
+          });
+        }
+      }
+      expect(all.flatMap((c) => c.frames).filter((f) => f.type === "error")).toEqual([]);
+
+      // a completed subscription gets no more frames; the others go on
+      first.complete(ids[1]);
+      await until(() => streams.size === idle + 4, "the completed subscription to end");
+      const more = await writer.write(2);
+      await until(
+        () => first.nextOf(ids[0]).length >= expected.length + 2,
+        "the next two events on the first subscription",
+      );
+      await until(
+        () => others.every((c) => c.nextOf("1").length >= expected.length + 2),
+        "the next two events on the other connections",
+      );
+      expect(sequencesOf(first.nextOf(ids[0])).slice(-2)).toEqual(more.map((w) => w.sequence));
+      expect(first.nextOf(ids[1])).toHaveLength(expected.length);
+    } finally {
+      for (const connection of all) connection.close();
+    }
+    await until(() => streams.size === idle, "every subscription to end");
+  });
+
+  it(
+    "answers every write while it delivers to many subscribers",
+    { timeout: 120_000 },
+    async () => {
+      const org = await setupOrganization(base, PLATFORM_KEY);
+      const streams = app.runtime.streams.consentEvents;
+      const idle = streams.size;
+      const SUBSCRIBERS = 200;
+      const EVENTS = 60;
+      const connections: Connection[] = [];
+      try {
+        for (let i = 0; i < SUBSCRIBERS; i += 50) {
+          const batch = Array.from({ length: Math.min(50, SUBSCRIBERS - i) }, () =>
+            rawConnection(app, org.key),
+          );
+          connections.push(...(await Promise.all(batch)));
+        }
+        for (const connection of connections) connection.subscribe("s");
+        await until(() => streams.size === idle + SUBSCRIBERS, "every subscription to open");
+
+        // 20 writes at a time: each is answered with its event (must() throws on any error,
+        // a refused write included), while the earlier ones are still being delivered
+        const writer = ledgerWriter(base, org.key, org.campaignId, 20);
+        const written = await writer.write(EVENTS);
+        expect(written).toHaveLength(EVENTS);
+
+        const expected = written.map((w) => w.sequence);
+        await until(
+          () => connections.every((c) => c.nextOf("s").length >= EVENTS),
+          () =>
+            `every subscriber to get ${EVENTS} events (fewest: ${Math.min(...connections.map((c) => c.nextOf("s").length))})`,
+          60_000,
+        );
+        for (const connection of connections) {
+          expect(sequencesOf(connection.nextOf("s"))).toEqual(expected);
+        }
+      } finally {
+        for (const connection of connections) connection.close();
+      }
+      await until(() => streams.size === idle, "every subscription to end");
+    },
+  );
+});
