@@ -34,6 +34,8 @@ export function originAllowed(
 
 /** The close code and reason of every WebSocket when the server shuts down: reconnect with `after`. */
 export const GOING_AWAY_CLOSE = { code: 1001, reason: "Server shutting down: resume with after" };
+/** how long a connection must have sent nothing before shutdown closes it */
+const QUIET_MS = 250;
 
 /** What a WebSocket connection carries from connection_init on. */
 type Connection = {
@@ -109,7 +111,12 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
 
   /** graphql-ws's state of each acknowledged connection: its operations by id */
   const operationsOf = new Map<WebSocket, { subscriptions: Record<string, unknown> }>();
-  let shuttingDown = false;
+  /** when each connection last sent a message (shutdown closes only connections gone quiet) */
+  const lastHeardFrom = new WeakMap<WebSocket, number>();
+  wsServer.on("connection", (socket, request) => {
+    // bytes, not whole messages: a large operation arrives over many reads
+    request.socket.on("data", () => lastHeardFrom.set(socket, Date.now()));
+  });
 
   const disposable = useServer<Record<string, unknown>, Connection>(
     {
@@ -147,10 +154,6 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, id, payload) => {
-        if (shuttingDown) {
-          const extensions = { code: "INTERNAL_SERVER_ERROR", retryable: true };
-          return [new GraphQLError("The server is shutting down: send it again.", { extensions })];
-        }
         try {
           return (await operation(ctx, id, payload)) as never;
         } catch (error) {
@@ -169,18 +172,26 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
   const busy = (socket: WebSocket) =>
     Object.values(operationsOf.get(socket)?.subscriptions ?? {}).some((entry) => entry === null);
 
+  /**
+   * Whether a connection may still be sending: it spoke within the last QUIET_MS. An operation a
+   * client sent just before the shutdown may still be on its way (in the socket's buffers, unread)
+   * when the last answered one leaves; closing then would drop it unanswered.
+   */
+  const speaking = (socket: WebSocket) => Date.now() - (lastHeardFrom.get(socket) ?? 0) < QUIET_MS;
+
   return {
     /**
-     * Shuts down: new operations are refused; each connection is closed with 1001 as soon as the
-     * queries and mutations it runs have answered, and every one by `deadline` (ms since the epoch).
+     * Shuts down: each connection is closed with 1001 once the queries and mutations it runs have
+     * answered and it has gone quiet (what it sends meanwhile is still served, as HTTP keep-alive
+     * requests are), and every one by `deadline` (ms since the epoch). A live subscription does
+     * not hold a connection open: the close ends it and the client resumes it with `after`.
      */
     async close(deadline: number) {
-      shuttingDown = true;
       for (;;) {
         let open = 0;
         for (const socket of wsServer.clients) {
           if (socket.readyState !== socket.OPEN) continue;
-          if (busy(socket) && Date.now() < deadline) open += 1;
+          if ((busy(socket) || speaking(socket)) && Date.now() < deadline) open += 1;
           else socket.close(GOING_AWAY_CLOSE.code, GOING_AWAY_CLOSE.reason);
         }
         if (open === 0) break;

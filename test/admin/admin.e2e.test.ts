@@ -234,7 +234,7 @@ describe("admin view in a browser", () => {
       });
     }
     const inbound = await ok(adminKey, Inbound, {
-      input: { from: texter, to: senderAddress, body: "please stop texting me" },
+      input: { from: texter, to: senderAddress, body: "no more texts please" },
     });
     expect(inbound.receiveInboundMessage.keywordEvent.needsReview).toBe(true);
     flaggedMessage = inbound.receiveInboundMessage.keywordEvent;
@@ -341,7 +341,7 @@ describe("admin view in a browser", () => {
     expect(await row.locator('[data-counter="optedIn"]').textContent()).toBe("1");
     expect(await row.locator('[data-counter="optedOut"]').textContent()).toBe("1");
     const flagged = page.locator(`#review-list li[data-id="${flaggedMessage.id}"]`);
-    expect(await flagged.locator(".message-body").textContent()).toBe("please stop texting me");
+    expect(await flagged.locator(".message-body").textContent()).toBe("no more texts please");
   });
 
   it("shows an opt-out made through the API in the feed within a second, and counts it", async () => {
@@ -428,7 +428,7 @@ describe("admin view in a browser", () => {
     await expect.poll(() => page.locator("#lookup-result h3").textContent()).toBe(texter);
     const keywordEvent = page.locator(".timeline-event").filter({ hasText: "by keyword" });
     expect(await keywordEvent.locator(".message-body").textContent()).toBe(
-      "please stop texting me",
+      "no more texts please",
     );
     expect(await page.getByLabel("Phone number").inputValue()).toBe(texter);
   });

@@ -43,7 +43,7 @@ const Seed = graphql(`
         id
       }
     }
-    receiveInboundMessage(input: { from: $phone, to: $to, body: "please stop texting me" }) {
+    receiveInboundMessage(input: { from: $phone, to: $to, body: "no more texts please" }) {
       keywordEvent {
         id
       }
@@ -218,6 +218,13 @@ const probes: Probe[] = [
     field: "keywordReviews",
     // A's own flagged message, never B's (its id, body and number are among B's secrets)
     query: "query { keywordReviews(first: 50) { edges { node { id body from } } } }",
+    variables: () => ({}),
+    expect: "own",
+  },
+  {
+    field: "apiKeys",
+    // A's own keys, never B's (B's key id is among its secrets)
+    query: "{ apiKeys(first: 50) { edges { node { id name } } } }",
     variables: () => ({}),
     expect: "own",
   },
