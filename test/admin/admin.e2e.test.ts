@@ -427,9 +427,7 @@ describe("admin view in a browser", () => {
     await page.locator('#feed li[data-kind="message"] button.phone').first().click();
     await expect.poll(() => page.locator("#lookup-result h3").textContent()).toBe(texter);
     const keywordEvent = page.locator(".timeline-event").filter({ hasText: "by keyword" });
-    expect(await keywordEvent.locator(".message-body").textContent()).toBe(
-      "no more texts please",
-    );
+    expect(await keywordEvent.locator(".message-body").textContent()).toBe("no more texts please");
     expect(await page.getByLabel("Phone number").inputValue()).toBe(texter);
   });
 
