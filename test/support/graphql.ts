@@ -2,7 +2,7 @@
 // that set up an organization with its keys, a sender and a campaign.
 import { print, type ExecutionResult } from "graphql";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { graphql } from "../generated/gql.ts";
+import { CreateOrganization } from "./documents.ts";
 import { PLATFORM_KEY, testApp } from "./app.ts";
 
 export interface GqlError {
@@ -64,17 +64,6 @@ export async function failure<T, V>(
     throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
   return { ...result.errors[0], status: result.status };
 }
-
-const CreateOrganization = graphql(`
-  mutation TestCreateOrganization($name: String!) {
-    createOrganization(input: { name: $name }) {
-      organization {
-        id
-      }
-      secret
-    }
-  }
-`);
 
 let orgCounter = 0;
 
