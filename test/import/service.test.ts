@@ -12,6 +12,7 @@ import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization, ok, rowCounts } from "../support/graphql.ts";
 import { testApp } from "../support/app.ts";
 import { consentOf, CSV_HEADER, importCsv, ledgerOf, rowId } from "./support.ts";
+import { OptIn, OptOut } from "../support/documents.ts";
 
 const Archive = graphql(`
   mutation ImportArchiveCampaign($id: ID!) {
@@ -19,22 +20,6 @@ const Archive = graphql(`
       campaign {
         id
       }
-    }
-  }
-`);
-
-const OptIn = graphql(`
-  mutation ImportLiveOptIn($input: OptInInput!) {
-    optIn(input: $input) {
-      changed
-    }
-  }
-`);
-
-const OptOut = graphql(`
-  mutation ImportLiveOptOut($input: OptOutInput!) {
-    optOut(input: $input) {
-      changed
     }
   }
 `);
