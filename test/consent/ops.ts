@@ -22,6 +22,7 @@ import {
   OptOut,
   SetCampaignStatus as SetStatus,
   UpdateCampaign,
+  VerifyLedger,
 } from "../support/documents.ts";
 import { ok, rowCounts, type GqlError, type newOrganization } from "../support/graphql.ts";
 import { expirePendingConsents } from "../../src/services/consents.ts";
@@ -36,6 +37,7 @@ export {
   OptOut,
   SetStatus,
   UpdateCampaign,
+  VerifyLedger,
 };
 
 export type Org = Awaited<ReturnType<typeof newOrganization>>;
@@ -72,16 +74,6 @@ export const Events = graphql(`
         hasNextPage
         endCursor
       }
-    }
-  }
-`);
-
-export const VerifyLedger = graphql(`
-  query ConsVerifyLedger {
-    verifyLedger {
-      ok
-      eventsChecked
-      firstBrokenEventId
     }
   }
 `);

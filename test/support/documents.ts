@@ -219,6 +219,16 @@ export const CanSendMany = graphql(`
   }
 `);
 
+export const VerifyLedger = graphql(`
+  query VerifyLedger {
+    verifyLedger {
+      ok
+      eventsChecked
+      firstBrokenEventId
+    }
+  }
+`);
+
 // ---------------------------------------------------------------------------------------------
 // Inbound messages
 

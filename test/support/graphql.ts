@@ -1,6 +1,6 @@
 // A real HTTP GraphQL client for tests, typed by the documents codegen generates, plus helpers
 // that set up an organization with its keys, a sender and a campaign.
-import { print, type ExecutionResult } from "graphql";
+import { print, type DocumentNode, type ExecutionResult } from "graphql";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { CreateOrganization } from "./documents.ts";
 import { PLATFORM_KEY, testApp } from "./app.ts";
@@ -17,13 +17,15 @@ export interface GqlResponse<T> {
   errors: GqlError[] | undefined;
 }
 
-export async function execute<T, V>(
+/** POSTs a document to a server's /graphql, as an ADMIN client would. */
+function post(
+  base: string,
   key: string | null,
-  document: TypedDocumentNode<T, V>,
-  ...[variables]: V extends Record<string, never> ? [] | [V] : [V]
-): Promise<GqlResponse<T>> {
-  const app = await testApp();
-  const response = await fetch(`http://127.0.0.1:${app.server.port}/graphql`, {
+  document: DocumentNode,
+  variables: unknown,
+  signal?: AbortSignal,
+) {
+  return fetch(`${base}/graphql`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -31,8 +33,50 @@ export async function execute<T, V>(
       ...(key ? { authorization: `Bearer ${key}` } : {}),
     },
     body: JSON.stringify({ query: print(document), variables }),
+    signal,
   });
+}
+
+export async function execute<T, V>(
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  ...[variables]: V extends Record<string, never> ? [] | [V] : [V]
+): Promise<GqlResponse<T>> {
+  const app = await testApp();
+  const response = await post(`http://127.0.0.1:${app.server.port}`, key, document, variables);
   const body = (await response.json()) as ExecutionResult<T>;
+  return {
+    status: response.status,
+    data: body.data,
+    errors: body.errors as GqlError[] | undefined,
+  };
+}
+
+/**
+ * `execute` against any server (`base`, e.g. a spawned instance), bounded by a client timeout:
+ * the request rejects with a TimeoutError after `timeoutMs`, and a body that is not JSON (a proxy's
+ * or a dying server's answer) comes back as an error instead of a throw.
+ */
+export async function executeAt<T, V>(
+  base: string,
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  { timeoutMs }: { timeoutMs?: number } = {},
+): Promise<GqlResponse<T>> {
+  const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const response = await post(base, key, document, variables, signal);
+  const text = await response.text();
+  let body: ExecutionResult<T>;
+  try {
+    body = JSON.parse(text) as ExecutionResult<T>;
+  } catch {
+    return {
+      status: response.status,
+      data: undefined,
+      errors: [{ message: `not JSON: ${text.slice(0, 200)}` }],
+    };
+  }
   return {
     status: response.status,
     data: body.data,
