@@ -10,6 +10,14 @@ import type { Role } from "../generated/graphql.ts";
 import { PLATFORM_KEY, testApp } from "../support/app.ts";
 import { createCampaign, createSender, disclosures, uniqueLongCode } from "../support/fixtures.ts";
 import { execute, failure, newOrganization, ok, rowCounts } from "../support/graphql.ts";
+import {
+  CreateApiKey,
+  CreateCampaign,
+  CreateOrganization,
+  CreateSender,
+  RevokeApiKey,
+  SetCampaignStatus,
+} from "../support/documents.ts";
 
 const Viewer = graphql(`
   query AuthViewer {
@@ -23,55 +31,6 @@ const Viewer = graphql(`
   }
 `);
 
-const CreateApiKey = graphql(`
-  mutation AuthCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      secret
-      apiKey {
-        id
-        name
-        role
-        secretPrefix
-        campaignIds
-        revokedAt
-      }
-    }
-  }
-`);
-
-const RevokeApiKey = graphql(`
-  mutation AuthRevokeApiKey($id: ID!) {
-    revokeApiKey(input: { id: $id }) {
-      apiKey {
-        id
-        revokedAt
-      }
-    }
-  }
-`);
-
-const CreateSender = graphql(`
-  mutation AuthCreateSender($input: CreateSenderInput!) {
-    createSender(input: $input) {
-      sender {
-        id
-        address
-      }
-    }
-  }
-`);
-
-const CreateCampaign = graphql(`
-  mutation AuthCreateCampaign($input: CreateCampaignInput!) {
-    createCampaign(input: $input) {
-      campaign {
-        id
-        status
-      }
-    }
-  }
-`);
-
 const UpdateCampaign = graphql(`
   mutation AuthUpdateCampaign($input: UpdateCampaignInput!) {
     updateCampaign(input: $input) {
@@ -79,29 +38,6 @@ const UpdateCampaign = graphql(`
         id
         name
       }
-    }
-  }
-`);
-
-const SetCampaignStatus = graphql(`
-  mutation AuthSetCampaignStatus($input: SetCampaignStatusInput!) {
-    setCampaignStatus(input: $input) {
-      campaign {
-        id
-        status
-      }
-    }
-  }
-`);
-
-const CreateOrganization = graphql(`
-  mutation AuthCreateOrganization($name: String!) {
-    createOrganization(input: { name: $name }) {
-      organization {
-        id
-        name
-      }
-      secret
     }
   }
 `);
