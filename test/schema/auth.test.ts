@@ -17,6 +17,7 @@ import {
   CreateSender,
   RevokeApiKey,
   SetCampaignStatus,
+  UpdateCampaign,
 } from "../support/documents.ts";
 
 const Viewer = graphql(`
@@ -24,17 +25,6 @@ const Viewer = graphql(`
     viewer {
       role
       organization {
-        id
-        name
-      }
-    }
-  }
-`);
-
-const UpdateCampaign = graphql(`
-  mutation AuthUpdateCampaign($input: UpdateCampaignInput!) {
-    updateCampaign(input: $input) {
-      campaign {
         id
         name
       }

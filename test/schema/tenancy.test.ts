@@ -18,17 +18,8 @@ import {
   CreateCampaign,
   RevokeApiKey,
   SetCampaignStatus,
+  UpdateCampaign,
 } from "../support/documents.ts";
-
-const UpdateCampaign = graphql(`
-  mutation TenancyUpdateCampaign($input: UpdateCampaignInput!) {
-    updateCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
 
 const Node = graphql(`
   query TenancyNode($id: ID!) {
