@@ -13,17 +13,7 @@ import type {
   ConsEventsQuery,
 } from "../generated/graphql.ts";
 import { engine, testApp } from "../support/app.ts";
-import {
-  CanSend,
-  CanSendMany,
-  ConfirmOptIn,
-  CreateApiKey,
-  OptIn,
-  OptOut,
-  SetCampaignStatus as SetStatus,
-  UpdateCampaign,
-  VerifyLedger,
-} from "../support/documents.ts";
+import { ConfirmOptIn, OptIn, OptOut, VerifyLedger } from "../support/documents.ts";
 import { ok, rowCounts, type GqlError, type newOrganization } from "../support/graphql.ts";
 import { expirePendingConsents } from "../../src/services/consents.ts";
 
@@ -35,10 +25,10 @@ export {
   CreateApiKey,
   OptIn,
   OptOut,
-  SetStatus,
+  SetCampaignStatus as SetStatus,
   UpdateCampaign,
   VerifyLedger,
-};
+} from "../support/documents.ts";
 
 export type Org = Awaited<ReturnType<typeof newOrganization>>;
 export type Failure = GqlError & { status: number };
