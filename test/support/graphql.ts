@@ -1,5 +1,6 @@
-// A real HTTP GraphQL client for tests, typed by the documents codegen generates, plus helpers
-// that set up an organization with its keys, a sender and a campaign.
+// A real HTTP GraphQL client for tests, typed by the documents codegen generates (the shared ones
+// are in ./documents.ts): `execute`/`ok`/`failure` against the shared test app, `executeAt` against
+// any server with a client timeout; plus helpers that set up an organization and count its rows.
 import { print, type DocumentNode, type ExecutionResult } from "graphql";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { CreateOrganization } from "./documents.ts";
