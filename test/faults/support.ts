@@ -23,6 +23,7 @@ import {
   CreateCampaign,
   CreateSender,
   VerifyLedger,
+  Viewer,
 } from "../support/documents.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
 import { executeAt, type GqlResponse } from "../support/graphql.ts";
@@ -312,16 +313,6 @@ async function must<T, V>(
   }
   return answer.data;
 }
-
-const Viewer = graphql(`
-  query FaultsViewer {
-    viewer {
-      organization {
-        id
-      }
-    }
-  }
-`);
 
 export interface Tenant {
   key: string;

@@ -18,19 +18,8 @@ import {
   RevokeApiKey,
   SetCampaignStatus,
   UpdateCampaign,
+  Viewer,
 } from "../support/documents.ts";
-
-const Viewer = graphql(`
-  query AuthViewer {
-    viewer {
-      role
-      organization {
-        id
-        name
-      }
-    }
-  }
-`);
 
 const Campaigns = graphql(`
   query AuthCampaigns {

@@ -6,6 +6,18 @@ import { graphql } from "../generated/gql.ts";
 // ---------------------------------------------------------------------------------------------
 // Organizations, API keys, senders, campaigns
 
+export const Viewer = graphql(`
+  query Viewer {
+    viewer {
+      role
+      organization {
+        id
+        name
+      }
+    }
+  }
+`);
+
 export const CreateOrganization = graphql(`
   mutation CreateOrganization($name: String!) {
     createOrganization(input: { name: $name }) {
