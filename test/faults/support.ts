@@ -26,7 +26,7 @@ import {
   Viewer,
 } from "../support/documents.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
-import { executeAt, type GqlResponse } from "../support/graphql.ts";
+import { executeAt, okAt, type GqlResponse } from "../support/graphql.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 export const PLATFORM_KEY = "og_faults_platform_key_0123456789";
@@ -301,18 +301,9 @@ export function gql<T, V>(
   return executeAt(base, key, document, variables, { timeoutMs });
 }
 
-async function must<T, V>(
-  base: string,
-  key: string,
-  document: TypedDocumentNode<T, V>,
-  variables: V,
-): Promise<T> {
-  const answer = await gql(base, key, document, variables);
-  if (answer.errors?.length || !answer.data) {
-    throw new Error(`GraphQL request failed (${answer.status}): ${JSON.stringify(answer.errors)}`);
-  }
-  return answer.data;
-}
+/** The data of a request that must succeed, with the same client timeout. */
+const must = <T, V>(base: string, key: string, document: TypedDocumentNode<T, V>, variables: V) =>
+  okAt(base, key, document, variables, { timeoutMs: REQUEST_TIMEOUT_MS });
 
 export interface Tenant {
   key: string;

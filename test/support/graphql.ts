@@ -85,17 +85,32 @@ export async function executeAt<T, V>(
   };
 }
 
+/** A response's data, or a throw with its status and errors when it has errors or no data. */
+function dataOf<T>(result: GqlResponse<T>): T {
+  if (result.errors?.length || !result.data) {
+    throw new Error(`GraphQL request failed (${result.status}): ${JSON.stringify(result.errors)}`);
+  }
+  return result.data;
+}
+
 /** The data of a response that must have succeeded; fails the test with the errors otherwise. */
 export async function ok<T, V>(
   key: string | null,
   document: TypedDocumentNode<T, V>,
   ...variables: V extends Record<string, never> ? [] | [V] : [V]
 ): Promise<T> {
-  const result = await execute(key, document, ...variables);
-  if (result.errors?.length || !result.data) {
-    throw new Error(`GraphQL request failed (${result.status}): ${JSON.stringify(result.errors)}`);
-  }
-  return result.data;
+  return dataOf(await execute(key, document, ...variables));
+}
+
+/** `ok` against any server, with `executeAt`'s client timeout. */
+export async function okAt<T, V>(
+  base: string,
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  options: { timeoutMs?: number } = {},
+): Promise<T> {
+  return dataOf(await executeAt(base, key, document, variables, options));
 }
 
 /** The single error of a response that must have failed. */
