@@ -15,89 +15,21 @@ import { loadConfig } from "../../src/config.ts";
 import { graphql } from "../generated/gql.ts";
 import { engine, PLATFORM_KEY, testEnv } from "../support/app.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
+import {
+  ActivateCampaign,
+  CreateCampaign,
+  CreateOrganization,
+  CreateSender,
+  OptIn,
+  OptOut,
+  ReceiveInboundMessage,
+} from "../support/documents.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join("test-output", "admin");
 
 // ---------------------------------------------------------------------------------------------
 // The API calls that set the scene and make events happen
-
-const CreateOrganization = graphql(`
-  mutation AdminE2eCreateOrganization($name: String!) {
-    createOrganization(input: { name: $name }) {
-      secret
-    }
-  }
-`);
-
-const CreateSender = graphql(`
-  mutation AdminE2eCreateSender($input: CreateSenderInput!) {
-    createSender(input: $input) {
-      sender {
-        id
-        address
-      }
-    }
-  }
-`);
-
-const CreateCampaign = graphql(`
-  mutation AdminE2eCreateCampaign($input: CreateCampaignInput!) {
-    createCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const Activate = graphql(`
-  mutation AdminE2eActivate($id: ID!) {
-    setCampaignStatus(input: { id: $id, status: ACTIVE }) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const OptIn = graphql(`
-  mutation AdminE2eOptIn($input: OptInInput!) {
-    optIn(input: $input) {
-      event {
-        id
-        cursor
-        sequence
-      }
-    }
-  }
-`);
-
-const OptOut = graphql(`
-  mutation AdminE2eOptOut($input: OptOutInput!) {
-    optOut(input: $input) {
-      events {
-        id
-        cursor
-        sequence
-        hash
-      }
-    }
-  }
-`);
-
-const Inbound = graphql(`
-  mutation AdminE2eInbound($input: InboundMessageInput!) {
-    receiveInboundMessage(input: $input) {
-      keywordEvent {
-        id
-        cursor
-        needsReview
-        reviewDueAt
-      }
-    }
-  }
-`);
 
 const KeywordEventReviewed = graphql(`
   query AdminE2eKeywordEvent($id: ID!) {
@@ -222,7 +154,7 @@ describe("admin view in a browser", () => {
         },
       })
     ).createCampaign.campaign.id;
-    await ok(adminKey, Activate, { id: campaignId });
+    await ok(adminKey, ActivateCampaign, { id: campaignId });
     for (const number of [phone, texter]) {
       await ok(adminKey, OptIn, {
         input: {
@@ -233,7 +165,7 @@ describe("admin view in a browser", () => {
         },
       });
     }
-    const inbound = await ok(adminKey, Inbound, {
+    const inbound = await ok(adminKey, ReceiveInboundMessage, {
       input: { from: texter, to: senderAddress, body: "no more texts please" },
     });
     expect(inbound.receiveInboundMessage.keywordEvent.needsReview).toBe(true);
@@ -380,7 +312,9 @@ describe("admin view in a browser", () => {
       input: { phone, campaignId, method: "API" }, // re-adding an opted-out number: PENDING
     });
     const missed = optIn.event!;
-    await ok(adminKey, Inbound, { input: { from: texter, to: senderAddress, body: "HELP" } });
+    await ok(adminKey, ReceiveInboundMessage, {
+      input: { from: texter, to: senderAddress, body: "HELP" },
+    });
 
     sockets.blocked = false;
     await page.locator('#live-status[data-state="live"]').waitFor({ timeout: 15_000 });

@@ -13,90 +13,25 @@ import type {
   ConsEventsQuery,
 } from "../generated/graphql.ts";
 import { engine, testApp } from "../support/app.ts";
+import { ConfirmOptIn, OptIn, OptOut, VerifyLedger } from "../support/documents.ts";
 import { ok, rowCounts, type GqlError, type newOrganization } from "../support/graphql.ts";
 import { expirePendingConsents } from "../../src/services/consents.ts";
 
+// The consent operations live in test/support/documents.ts; the consent tests take them from here.
+export {
+  CanSend,
+  CanSendMany,
+  ConfirmOptIn,
+  CreateApiKey,
+  OptIn,
+  OptOut,
+  SetCampaignStatus as SetStatus,
+  UpdateCampaign,
+  VerifyLedger,
+} from "../support/documents.ts";
+
 export type Org = Awaited<ReturnType<typeof newOrganization>>;
 export type Failure = GqlError & { status: number };
-
-export const OptIn = graphql(`
-  mutation ConsOptIn($input: OptInInput!) {
-    optIn(input: $input) {
-      changed
-      confirmationMessage
-      consent {
-        id
-        status
-        method
-        expiresAt
-        subscriber {
-          id
-          phone
-        }
-        campaign {
-          id
-        }
-      }
-      event {
-        id
-        sequence
-        fromStatus
-        toStatus
-        method
-        occurredAt
-        evidence
-        prevHash
-        hash
-      }
-    }
-  }
-`);
-
-export const ConfirmOptIn = graphql(`
-  mutation ConsConfirmOptIn($input: ConfirmOptInInput!) {
-    confirmOptIn(input: $input) {
-      changed
-      consent {
-        id
-        status
-        expiresAt
-      }
-      event {
-        id
-        sequence
-        fromStatus
-        toStatus
-        method
-      }
-    }
-  }
-`);
-
-export const OptOut = graphql(`
-  mutation ConsOptOut($input: OptOutInput!) {
-    optOut(input: $input) {
-      changed
-      confirmationMessage
-      consents {
-        id
-        status
-        campaign {
-          id
-        }
-      }
-      events {
-        id
-        sequence
-        fromStatus
-        toStatus
-        method
-        campaign {
-          id
-        }
-      }
-    }
-  }
-`);
 
 export const Events = graphql(`
   query ConsEvents($first: Int, $after: String) {
@@ -133,16 +68,6 @@ export const Events = graphql(`
   }
 `);
 
-export const VerifyLedger = graphql(`
-  query ConsVerifyLedger {
-    verifyLedger {
-      ok
-      eventsChecked
-      firstBrokenEventId
-    }
-  }
-`);
-
 export const SubscriberConsents = graphql(`
   query ConsSubscriberConsents($phone: String!) {
     subscriber(phone: $phone) {
@@ -169,66 +94,6 @@ export const CampaignTexts = graphql(`
         programName
         optInConfirmation
         optOutConfirmation
-      }
-    }
-  }
-`);
-
-export const SetStatus = graphql(`
-  mutation ConsSetCampaignStatus($input: SetCampaignStatusInput!) {
-    setCampaignStatus(input: $input) {
-      campaign {
-        id
-        status
-      }
-    }
-  }
-`);
-
-export const UpdateCampaign = graphql(`
-  mutation ConsUpdateCampaign($input: UpdateCampaignInput!) {
-    updateCampaign(input: $input) {
-      campaign {
-        id
-        doubleOptIn
-      }
-    }
-  }
-`);
-
-export const CreateApiKey = graphql(`
-  mutation ConsCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      secret
-    }
-  }
-`);
-
-export const CanSend = graphql(`
-  query ConsCanSend($phone: String!, $campaignId: ID!, $at: DateTime) {
-    canSend(phone: $phone, campaignId: $campaignId, at: $at) {
-      phone
-      allowed
-      reason
-      nextAllowedAt
-      consent {
-        id
-        status
-      }
-    }
-  }
-`);
-
-export const CanSendMany = graphql(`
-  query ConsCanSendMany($phones: [String!]!, $campaignId: ID!, $at: DateTime) {
-    canSendMany(phones: $phones, campaignId: $campaignId, at: $at) {
-      phone
-      allowed
-      reason
-      nextAllowedAt
-      consent {
-        id
-        status
       }
     }
   }

@@ -15,22 +15,12 @@ import { startApp, type App } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { PLATFORM_KEY, engine, testApp, testEnv } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
+import { OptIn } from "../support/documents.ts";
 import { ok } from "../support/graphql.ts";
-import { graphql } from "../generated/gql.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const bin = (path: string) => join(ROOT, "node_modules", path);
-
-const OptIn = graphql(`
-  mutation ConsumerSetupOptIn($phone: String!, $campaignId: ID!) {
-    optIn(input: { phone: $phone, campaignId: $campaignId, method: WEB_FORM }) {
-      event {
-        cursor
-      }
-    }
-  }
-`);
 
 /** The consumer's own code: one typed query, one typed subscription. */
 const CONSUMER = `
@@ -149,10 +139,11 @@ describe.runIf(engine === "pglite")("a consumer project", () => {
     );
     const campaign = await createCampaign(PLATFORM_KEY, { purpose: "INFORMATIONAL" });
     const first = await ok(PLATFORM_KEY, OptIn, {
-      phone: "+14155550131",
-      campaignId: campaign.id,
+      input: { phone: "+14155550131", campaignId: campaign.id, method: "WEB_FORM" },
     });
-    await ok(PLATFORM_KEY, OptIn, { phone: "+14155550132", campaignId: campaign.id });
+    await ok(PLATFORM_KEY, OptIn, {
+      input: { phone: "+14155550132", campaignId: campaign.id, method: "WEB_FORM" },
+    });
 
     const { stdout } = await run(process.execPath, ["--import", "tsx", "src/consumer.ts"], {
       cwd: project,

@@ -7,23 +7,13 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { graphql } from "../generated/gql.ts";
 import { engine, testApp } from "../support/app.ts";
 import { createCampaign, uniqueLongCode } from "../support/fixtures.ts";
 import { newOrganization, ok } from "../support/graphql.ts";
+import { OptIn } from "../support/documents.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join("test-output", "graphiql");
-
-const OptIn = graphql(`
-  mutation GraphiqlE2eOptIn($input: OptInInput!) {
-    optIn(input: $input) {
-      consent {
-        status
-      }
-    }
-  }
-`);
 
 let base: string;
 let browser: Browser;

@@ -14,6 +14,7 @@ import WebSocket from "ws";
 import { graphql } from "../generated/gql.ts";
 import { disclosures } from "../support/fixtures.ts";
 import { engine, testEnv } from "../support/app.ts";
+import { ActivateCampaign, CreateCampaign, CreateSender, OptIn } from "../support/documents.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const KEY = "og_shutdown_test_key_0123456789";
@@ -108,42 +109,6 @@ async function stopAndCheck(started: Started, signal: NodeJS.Signals) {
   return code;
 }
 
-const CreateSender = graphql(`
-  mutation ShutdownCreateSender($input: CreateSenderInput!) {
-    createSender(input: $input) {
-      sender {
-        id
-      }
-    }
-  }
-`);
-const CreateCampaign = graphql(`
-  mutation ShutdownCreateCampaign($input: CreateCampaignInput!) {
-    createCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-const Activate = graphql(`
-  mutation ShutdownActivate($id: ID!) {
-    setCampaignStatus(input: { id: $id, status: ACTIVE }) {
-      campaign {
-        status
-      }
-    }
-  }
-`);
-const OptIn = graphql(`
-  mutation ShutdownOptIn($phone: String!, $campaignId: ID!) {
-    optIn(input: { phone: $phone, campaignId: $campaignId, method: WEB_FORM }) {
-      event {
-        cursor
-      }
-    }
-  }
-`);
 const CanSendMany = graphql(`
   query ShutdownCanSendMany($phones: [String!]!, $campaignId: ID!) {
     canSendMany(phones: $phones, campaignId: $campaignId, at: "2026-12-01T18:00:00Z") {
@@ -218,7 +183,7 @@ describe.runIf(engine === "pglite")("stopping the server", () => {
         },
       })
     ).createCampaign.campaign.id;
-    await run(Activate, { id: campaignId });
+    await run(ActivateCampaign, { id: campaignId });
     const optedIn = ["+14155550100", "+14155550101", "+14155550102"];
     const phones = Array.from({ length: 9000 }, (_, i) => `+1415556${String(i).padStart(4, "0")}`);
     phones.push(...optedIn);
@@ -236,7 +201,9 @@ describe.runIf(engine === "pglite")("stopping the server", () => {
     });
     const cursors: string[] = [];
     for (const phone of optedIn) {
-      cursors.push((await run(OptIn, { phone, campaignId })).optIn.event.cursor);
+      cursors.push(
+        (await run(OptIn, { input: { phone, campaignId, method: "WEB_FORM" } })).optIn.event.cursor,
+      );
     }
     const events: string[] = [];
     let subscriptionError: unknown = null;

@@ -13,7 +13,20 @@ import { createClient, type Client } from "graphql-ws";
 import pg from "pg";
 import { expect } from "vitest";
 import WebSocket from "ws";
+import type { ResultOf, TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
+import { graphql } from "../generated/gql.ts";
+import type { OptInInput, OptOutInput } from "../generated/graphql.ts";
+import { ConsentChangedLean } from "../streams/support.ts";
+import {
+  ActivateCampaign,
+  CreateCampaign,
+  CreateSender,
+  VerifyLedger,
+  Viewer,
+} from "../support/documents.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
+import { executeAt, okAt, type GqlResponse } from "../support/graphql.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 export const PLATFORM_KEY = "og_faults_platform_key_0123456789";
@@ -276,46 +289,21 @@ export function startOptgraph(
 }
 
 // ---------------------------------------------------------------------------------------------
-// GraphQL over HTTP, bounded by a client timeout
+// GraphQL over HTTP, bounded by a client timeout (the typed client of test/support/graphql.ts)
 
-export interface GqlAnswer<T = any> {
-  status: number;
-  data?: T | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
-
-export async function gql<T = any>(
+export function gql<T, V>(
   base: string,
   key: string,
-  query: string,
-  variables: Record<string, unknown> = {},
+  document: TypedDocumentNode<T, V>,
+  variables: V,
   timeoutMs = REQUEST_TIMEOUT_MS,
-): Promise<GqlAnswer<T>> {
-  const response = await fetch(`${base}/graphql`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/graphql-response+json",
-      authorization: `Bearer ${key}`,
-    },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await response.text();
-  try {
-    return { status: response.status, ...(JSON.parse(text) as object) };
-  } catch {
-    return { status: response.status, errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
-  }
+): Promise<GqlResponse<T>> {
+  return executeAt(base, key, document, variables, { timeoutMs });
 }
 
-async function must<T = any>(base: string, key: string, query: string, variables = {}): Promise<T> {
-  const answer = await gql<T>(base, key, query, variables);
-  if (answer.errors?.length || !answer.data) {
-    throw new Error(`GraphQL request failed (${answer.status}): ${JSON.stringify(answer.errors)}`);
-  }
-  return answer.data;
-}
+/** The data of a request that must succeed, with the same client timeout. */
+const must = <T, V>(base: string, key: string, document: TypedDocumentNode<T, V>, variables: V) =>
+  okAt(base, key, document, variables, { timeoutMs: REQUEST_TIMEOUT_MS });
 
 export interface Tenant {
   key: string;
@@ -326,35 +314,22 @@ export interface Tenant {
 
 /** Two active campaigns in the bootstrap organization (its ADMIN key is the platform key). */
 export async function setupTenant(base: string): Promise<Tenant> {
-  const viewer = await must(base, PLATFORM_KEY, "{ viewer { organization { id } } }");
-  const sender = await must(
-    base,
-    PLATFORM_KEY,
-    "mutation($input: CreateSenderInput!) { createSender(input: $input) { sender { id } } }",
-    { input: { address: uniqueLongCode(), kind: "LONG_CODE" } },
-  );
+  const viewer = await must(base, PLATFORM_KEY, Viewer, {});
+  const sender = await must(base, PLATFORM_KEY, CreateSender, {
+    input: { address: uniqueLongCode(), kind: "LONG_CODE" },
+  });
   const campaignIds: string[] = [];
   for (const name of ["Faults A", "Faults B"]) {
-    const created = await must(
-      base,
-      PLATFORM_KEY,
-      "mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { campaign { id } } }",
-      {
-        input: {
-          name,
-          purpose: "MARKETING",
-          senderId: sender.createSender.sender.id,
-          disclosures: disclosures(name),
-        },
+    const created = await must(base, PLATFORM_KEY, CreateCampaign, {
+      input: {
+        name,
+        purpose: "MARKETING",
+        senderId: sender.createSender.sender.id,
+        disclosures: disclosures(name),
       },
-    );
-    const id = created.createCampaign.campaign.id as string;
-    await must(
-      base,
-      PLATFORM_KEY,
-      "mutation($id: ID!) { setCampaignStatus(input: { id: $id, status: ACTIVE }) { campaign { id } } }",
-      { id },
-    );
+    });
+    const id = created.createCampaign.campaign.id;
+    await must(base, PLATFORM_KEY, ActivateCampaign, { id });
     campaignIds.push(id);
   }
   return {
@@ -486,12 +461,31 @@ export class FaultProxy {
 // ---------------------------------------------------------------------------------------------
 // A write load: clients that retry a failed call with the same idempotency key until acknowledged
 
-const OPT_IN = `mutation FaultsOptIn($input: OptInInput!) {
-  optIn(input: $input) { changed event { id sequence } }
-}`;
-const OPT_OUT = `mutation FaultsOptOut($input: OptOutInput!) {
-  optOut(input: $input) { changed events { id sequence } }
-}`;
+// The load's writes select only what the checks read (the shared OptIn and OptOut read the consent,
+// its subscriber and more): a write the database cut must fail or succeed as a write, with no
+// further reads after the commit that a fault could fail on their own.
+const OptIn = graphql(`
+  mutation FaultsOptIn($input: OptInInput!) {
+    optIn(input: $input) {
+      changed
+      event {
+        id
+        sequence
+      }
+    }
+  }
+`);
+const OptOut = graphql(`
+  mutation FaultsOptOut($input: OptOutInput!) {
+    optOut(input: $input) {
+      changed
+      events {
+        id
+        sequence
+      }
+    }
+  }
+`);
 
 export interface Acknowledged {
   key: string;
@@ -637,18 +631,20 @@ export class WriteLoad {
       this.stats.requests += 1;
       const started = Date.now();
       try {
-        const answer = await gql(this.base, this.tenant.key, kind === "optIn" ? OPT_IN : OPT_OUT, {
-          input,
-        });
+        const answer =
+          kind === "optIn"
+            ? await gql(this.base, this.tenant.key, OptIn, { input: input as OptInInput })
+            : await gql(this.base, this.tenant.key, OptOut, { input: input as OptOutInput });
         if (answer.errors?.length || !answer.data) {
           this.stats.errorAnswers += 1;
           const code = answer.errors?.[0]?.extensions?.code ?? `HTTP ${answer.status}`;
           this.stats.errorCodes[code] = (this.stats.errorCodes[code] ?? 0) + 1;
           continue;
         }
-        const payload = kind === "optIn" ? answer.data.optIn : answer.data.optOut;
+        const data = answer.data;
+        const payload = "optIn" in data ? data.optIn : data.optOut;
         const events: { id: string; sequence: number }[] =
-          kind === "optIn" ? (payload.event ? [payload.event] : []) : payload.events;
+          "optIn" in data ? (data.optIn.event ? [data.optIn.event] : []) : data.optOut.events;
         const ack: Acknowledged = {
           key,
           kind,
@@ -746,10 +742,6 @@ export class ReadinessMonitor {
 // ---------------------------------------------------------------------------------------------
 // A consentChanged subscriber that resumes with `after` = its last cursor
 
-const CONSENT_CHANGED = `subscription FaultsConsentChanged($after: String) {
-  consentChanged(after: $after) { id sequence cursor }
-}`;
-
 export interface Connection {
   after: string;
   events: { id: string; sequence: number }[];
@@ -819,8 +811,8 @@ export class ResumingSubscriber {
       void Promise.resolve(client.dispose()).catch(() => undefined);
       if (!this.stopped) setTimeout(() => this.connect(), 300);
     };
-    client.subscribe<{ consentChanged: { id: string; sequence: number; cursor: string } }>(
-      { query: CONSENT_CHANGED, variables: { after: connection.after } },
+    client.subscribe<ResultOf<typeof ConsentChangedLean>>(
+      { query: print(ConsentChangedLean), variables: { after: connection.after } },
       {
         next: (result) => {
           if (over) return;
@@ -980,11 +972,7 @@ export async function checkLedger(
       where c."organizationId" = $1 and (c."lastSequence" <> last.sequence or c.status <> last."toStatus")`,
     [org],
   );
-  const verified = await must(
-    base,
-    tenant.key,
-    "{ verifyLedger { ok eventsChecked firstBrokenEventId } }",
-  );
+  const verified = await must(base, tenant.key, VerifyLedger, {});
   return {
     events: events.length,
     lost,

@@ -9,16 +9,7 @@ import { createCampaign } from "../support/fixtures.ts";
 import { graphql } from "../generated/index.ts";
 import { newOrganization, ok } from "../support/graphql.ts";
 import { CanSend, CanSendMany, optIn } from "../consent/ops.ts";
-
-const Receive = graphql(`
-  mutation MetricsReceive($input: InboundMessageInput!) {
-    receiveInboundMessage(input: $input) {
-      keywordEvent {
-        intent
-      }
-    }
-  }
-`);
+import { ReceiveInboundMessage } from "../support/documents.ts";
 
 const NOON_SF = "2025-01-15T20:00:00.000Z";
 
@@ -81,11 +72,11 @@ describe("consent metrics", () => {
     await optIn(key, { phone: "+14155550182", campaignId: campaign.id, method: "WEB_FORM" });
     // the same key again changes nothing and counts nothing
     await optIn(key, { phone: "+14155550182", campaignId: campaign.id, method: "WEB_FORM" });
-    const stop = await ok(key, Receive, {
+    const stop = await ok(key, ReceiveInboundMessage, {
       input: { from: "+14155550181", to, body: "STOP", providerMessageId: `SM-m-${Date.now()}` },
     });
     expect(stop.receiveInboundMessage.keywordEvent.intent).toBe("OPT_OUT");
-    await ok(key, Receive, {
+    await ok(key, ReceiveInboundMessage, {
       input: { from: "+14155550183", to, body: "HELP", providerMessageId: `SM-h-${Date.now()}` },
     });
     const one = await ok(key, CanSend, {

@@ -12,26 +12,14 @@ import { engine, testApp } from "../support/app.ts";
 import { createCampaign, createSender, disclosures } from "../support/fixtures.ts";
 import { execute, newOrganization, ok } from "../support/graphql.ts";
 import {
-  CSV_HEADER,
-  globalId,
-  ImportCreateApiKey,
-  ImportRevokeApiKey,
-  importCsv,
-  rowId,
-} from "./support.ts";
-
-const CanSendMany = graphql(`
-  query ImportCanSendMany($phones: [String!]!, $campaignId: ID!, $at: DateTime) {
-    canSendMany(phones: $phones, campaignId: $campaignId, at: $at) {
-      phone
-      allowed
-      reason
-      consent {
-        id
-      }
-    }
-  }
-`);
+  CanSendMany,
+  CreateApiKey,
+  OptIn,
+  ReceiveInboundMessage,
+  RevokeApiKey,
+  UpdateCampaign,
+} from "../support/documents.ts";
+import { CSV_HEADER, globalId, importCsv, rowId } from "./support.ts";
 
 const Audience = graphql(`
   query ImportAudience($campaignId: ID!, $at: DateTime, $first: Int, $after: String) {
@@ -58,34 +46,6 @@ const Audience = graphql(`
 const Evidence = graphql(`
   query ImportSubscriberEvidence($id: ID, $phone: String) {
     subscriberEvidence(id: $id, phone: $phone)
-  }
-`);
-
-const Inbound = graphql(`
-  mutation ImportInbound($input: InboundMessageInput!) {
-    receiveInboundMessage(input: $input) {
-      reply
-    }
-  }
-`);
-
-const UpdateCampaign = graphql(`
-  mutation ImportUpdateCampaign($input: UpdateCampaignInput!) {
-    updateCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const LiveOptIn = graphql(`
-  mutation ImportEvidenceOptIn($input: OptInInput!) {
-    optIn(input: $input) {
-      consent {
-        status
-      }
-    }
   }
 `);
 
@@ -333,10 +293,10 @@ describe("audience", () => {
 describe("authentication and tenancy", () => {
   it("answers 401 without a valid key, on both endpoints", async () => {
     const { org, campaign } = await audienceFixture();
-    const key = await ok(org.adminKey, ImportCreateApiKey, {
+    const key = await ok(org.adminKey, CreateApiKey, {
       input: { name: "soon revoked", role: "VIEWER" },
     });
-    await ok(org.adminKey, ImportRevokeApiKey, { id: key.createApiKey.apiKey.id });
+    await ok(org.adminKey, RevokeApiKey, { id: key.createApiKey.apiKey.id });
     const subscriber = await org.prisma.subscriber.findFirstOrThrow({
       where: { organizationId: org.rowId },
     });
@@ -364,7 +324,7 @@ describe("authentication and tenancy", () => {
       where: { organizationId: org.rowId },
     });
     const subscriberId = globalId("Subscriber", subscriber.id);
-    const partner = await ok(org.adminKey, ImportCreateApiKey, {
+    const partner = await ok(org.adminKey, CreateApiKey, {
       input: { name: "partner", role: "PARTNER", campaignIds: [other.id] },
     });
     const notFound = [
@@ -417,14 +377,16 @@ describe("evidence file", () => {
       `${CSV_HEADER}\n${phone},opted_in,${new Date().toISOString()},WEB_FORM,,203.0.113.9,,,`,
       { campaignId: rowId(campaign.id), fileName: "legacy.csv" },
     );
-    await ok(org.adminKey, Inbound, { input: { from: phone, to: sender.address, body: "STOP" } });
+    await ok(org.adminKey, ReceiveInboundMessage, {
+      input: { from: phone, to: sender.address, body: "STOP" },
+    });
     await ok(org.adminKey, UpdateCampaign, {
       input: {
         id: campaign.id,
         disclosures: { ...disclosures(), messageFrequency: "Up to 8 msgs/month" },
       },
     });
-    const rejoined = await ok(org.adminKey, LiveOptIn, {
+    const rejoined = await ok(org.adminKey, OptIn, {
       input: { phone, campaignId: campaign.id, method: "WEB_FORM" },
     });
     expect(rejoined.optIn.consent.status).toBe("PENDING");

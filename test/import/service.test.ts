@@ -7,37 +7,11 @@ import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createImportJob, runImport, watchImportJob } from "../../src/services/import.ts";
 import { verifyLedger } from "../../src/services/ledger.ts";
-import { graphql } from "../generated/gql.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization, ok, rowCounts } from "../support/graphql.ts";
 import { testApp } from "../support/app.ts";
 import { consentOf, CSV_HEADER, importCsv, ledgerOf, rowId } from "./support.ts";
-
-const Archive = graphql(`
-  mutation ImportArchiveCampaign($id: ID!) {
-    setCampaignStatus(input: { id: $id, status: ARCHIVED }) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const OptIn = graphql(`
-  mutation ImportLiveOptIn($input: OptInInput!) {
-    optIn(input: $input) {
-      changed
-    }
-  }
-`);
-
-const OptOut = graphql(`
-  mutation ImportLiveOptOut($input: OptOutInput!) {
-    optOut(input: $input) {
-      changed
-    }
-  }
-`);
+import { OptIn, OptOut, SetCampaignStatus } from "../support/documents.ts";
 
 const row = (...fields: string[]) => fields.join(",");
 
@@ -55,7 +29,7 @@ describe("bad rows", () => {
   it("reports each kind with its row and reason, and writes nothing for it", async () => {
     const { org, campaignId } = await setUp();
     const archived = await createCampaign(org.adminKey, { name: "Old program" });
-    await ok(org.adminKey, Archive, { id: archived.id });
+    await ok(org.adminKey, SetCampaignStatus, { input: { id: archived.id, status: "ARCHIVED" } });
     const at = "2024-01-01T10:00:00Z";
     const csv = [
       CSV_HEADER,

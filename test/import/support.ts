@@ -111,27 +111,6 @@ export const ImportJobProgress = graphql(`
   }
 `);
 
-export const ImportCreateApiKey = graphql(`
-  mutation ImportCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      secret
-      apiKey {
-        id
-      }
-    }
-  }
-`);
-
-export const ImportRevokeApiKey = graphql(`
-  mutation ImportRevokeApiKey($id: ID!) {
-    revokeApiKey(input: { id: $id }) {
-      apiKey {
-        id
-      }
-    }
-  }
-`);
-
 // ---------------------------------------------------------------------------------------------
 // Transports
 

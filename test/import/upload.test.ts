@@ -6,11 +6,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { graphql } from "../generated/gql.ts";
 import { engine, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
+import { CreateApiKey } from "../support/documents.ts";
 import { execute, newOrganization, ok } from "../support/graphql.ts";
 import {
   collect,
   CSV_HEADER,
-  ImportCreateApiKey,
   ImportJobProgress,
   ImportJobQuery,
   ledgerOf,
@@ -47,7 +47,7 @@ async function keyFor(
   role: "OPERATOR" | "VIEWER" | "PARTNER",
   campaignId?: string,
 ) {
-  const data = await ok(adminKey, ImportCreateApiKey, {
+  const data = await ok(adminKey, CreateApiKey, {
     input: { name: role, role, campaignIds: campaignId ? [campaignId] : null },
   });
   return data.createApiKey.secret;

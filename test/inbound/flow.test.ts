@@ -8,54 +8,25 @@ import type { InboundMessageInput, KeywordIntent } from "../generated/graphql.ts
 import { testApp } from "../support/app.ts";
 import { createCampaign, createSender, disclosures } from "../support/fixtures.ts";
 import { failure, newOrganization, ok, rowCounts } from "../support/graphql.ts";
+import {
+  MarkKeywordEventReviewed,
+  ReceiveInboundMessage,
+  UpdateCampaign,
+} from "../support/documents.ts";
+
+// only the decision: the tests compare it whole
+const CanSend = graphql(`
+  query InbCanSend($phone: String!, $campaignId: ID!, $at: DateTime) {
+    canSend(phone: $phone, campaignId: $campaignId, at: $at) {
+      allowed
+      reason
+    }
+  }
+`);
 
 const PHONE = "+14155550123";
 const DAYTIME = "2025-01-15T20:00:00.000Z"; // 12:00 in San Francisco
 const NIGHT = "2025-01-15T10:00:00.000Z"; // 02:00 in San Francisco
-
-const Receive = graphql(`
-  mutation InbReceive($input: InboundMessageInput!) {
-    receiveInboundMessage(input: $input) {
-      duplicate
-      reply
-      keywordEvent {
-        id
-        sequence
-        from
-        to
-        body
-        providerMessageId
-        keyword
-        intent
-        needsReview
-        reviewedAt
-        reply
-        repliedAt
-        receivedAt
-        sender {
-          id
-        }
-        campaigns {
-          id
-        }
-        consentEvents {
-          id
-          sequence
-          fromStatus
-          toStatus
-          method
-          evidence
-          campaign {
-            id
-          }
-          subscriber {
-            phone
-          }
-        }
-      }
-    }
-  }
-`);
 
 const KeywordEvents = graphql(`
   query InbKeywordEvents(
@@ -82,27 +53,6 @@ const KeywordEvents = graphql(`
           reviewedAt
         }
       }
-    }
-  }
-`);
-
-const MarkReviewed = graphql(`
-  mutation InbMarkReviewed($id: ID!) {
-    markKeywordEventReviewed(input: { id: $id }) {
-      keywordEvent {
-        id
-        needsReview
-        reviewedAt
-      }
-    }
-  }
-`);
-
-const CanSend = graphql(`
-  query InbCanSend($phone: String!, $campaignId: ID!, $at: DateTime) {
-    canSend(phone: $phone, campaignId: $campaignId, at: $at) {
-      allowed
-      reason
     }
   }
 `);
@@ -137,23 +87,13 @@ const Ledger = graphql(`
   }
 `);
 
-const Rename = graphql(`
-  mutation InbUpdateCampaign($input: UpdateCampaignInput!) {
-    updateCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
 type Org = Awaited<ReturnType<typeof newOrganization>>;
 
 // the worker's server starts (and migrates) under the hook timeout, not the first test's
 beforeAll(() => testApp(), 120_000);
 
 async function receive(key: string, input: InboundMessageInput) {
-  return (await ok(key, Receive, { input })).receiveInboundMessage;
+  return (await ok(key, ReceiveInboundMessage, { input })).receiveInboundMessage;
 }
 
 async function statuses(key: string, phone = PHONE): Promise<Record<string, string>> {
@@ -190,7 +130,7 @@ async function programCampaign(
   options: Parameters<typeof createCampaign>[1] = {},
 ) {
   const campaign = await createCampaign(org.adminKey, { ...options, senderId });
-  await ok(org.adminKey, Rename, {
+  await ok(org.adminKey, UpdateCampaign, {
     input: { id: campaign.id, disclosures: disclosures(programName) },
   });
   return campaign;
@@ -496,7 +436,7 @@ describe("opt-outs in other words", () => {
     const flagged = await keywordEvents(key, { needsReview: true });
     expect(flagged.map((e) => e.id)).toEqual([plea.keywordEvent.id]);
 
-    const marked = (await ok(key, MarkReviewed, { id: plea.keywordEvent.id }))
+    const marked = (await ok(key, MarkKeywordEventReviewed, { id: plea.keywordEvent.id }))
       .markKeywordEventReviewed.keywordEvent;
     expect(marked.needsReview).toBe(true);
     expect(marked.reviewedAt).not.toBeNull();
@@ -506,7 +446,7 @@ describe("opt-outs in other words", () => {
     // the review does not undo the opt-out
     expect(await statuses(key)).toEqual({ [campaign.id]: "OPTED_OUT" });
     // marking again changes nothing
-    const again = (await ok(key, MarkReviewed, { id: plea.keywordEvent.id }))
+    const again = (await ok(key, MarkKeywordEventReviewed, { id: plea.keywordEvent.id }))
       .markKeywordEventReviewed.keywordEvent;
     expect(again.reviewedAt).toBe(marked.reviewedAt);
   });
@@ -521,7 +461,9 @@ describe("opt-outs in other words", () => {
       body: "I no longer want these texts",
     });
     const other = await newOrganization();
-    const refused = await failure(other.adminKey, MarkReviewed, { id: plea.keywordEvent.id });
+    const refused = await failure(other.adminKey, MarkKeywordEventReviewed, {
+      id: plea.keywordEvent.id,
+    });
     expect(refused.extensions?.code).toBe("NOT_FOUND");
     expect(await keywordEvents(org.adminKey, { needsReview: true })).toHaveLength(1);
   });
@@ -533,7 +475,7 @@ describe("refused messages write nothing", () => {
     const sender = await senderWith(org);
     await programCampaign(org, sender.id, "Acme Deals");
     const before = await rowCounts(org.rowId);
-    const refused = await failure(org.adminKey, Receive, {
+    const refused = await failure(org.adminKey, ReceiveInboundMessage, {
       input: { from: PHONE, to: "+14155559999", body: "STOP" },
     });
     expect(refused.extensions?.code).toBe("NOT_FOUND");
@@ -546,7 +488,7 @@ describe("refused messages write nothing", () => {
     const theirs = await senderWith(other);
     await programCampaign(other, theirs.id, "Their Deals");
     const [mine, theirsBefore] = [await rowCounts(org.rowId), await rowCounts(other.rowId)];
-    const refused = await failure(org.adminKey, Receive, {
+    const refused = await failure(org.adminKey, ReceiveInboundMessage, {
       input: { from: PHONE, to: theirs.address, body: "STOP" },
     });
     expect(refused.extensions?.code).toBe("NOT_FOUND");
@@ -561,7 +503,7 @@ describe("refused messages write nothing", () => {
       const sender = await senderWith(org);
       await programCampaign(org, sender.id, "Acme Deals");
       const before = await rowCounts(org.rowId);
-      const refused = await failure(org.adminKey, Receive, {
+      const refused = await failure(org.adminKey, ReceiveInboundMessage, {
         input: { from, to: sender.address, body: "STOP" },
       });
       expect(refused.extensions?.code).toBe("BAD_USER_INPUT");
@@ -658,7 +600,7 @@ describe("the keyword event as evidence", () => {
       { ...input, body: "START" },
       { ...input, from: "+14155550124" },
     ]) {
-      const refused = await failure(key, Receive, { input: other });
+      const refused = await failure(key, ReceiveInboundMessage, { input: other });
       expect(refused).toMatchObject({
         extensions: { code: "CONFLICT", field: "input.providerMessageId" },
       });

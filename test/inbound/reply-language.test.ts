@@ -7,6 +7,7 @@ import { graphql } from "../generated/gql.ts";
 import { testApp } from "../support/app.ts";
 import { createSender, disclosures } from "../support/fixtures.ts";
 import { failure, newOrganization, ok, rowCounts } from "../support/graphql.ts";
+import { ActivateCampaign, ReceiveInboundMessage } from "../support/documents.ts";
 
 const SPANISH = {
   locale: "es",
@@ -42,28 +43,6 @@ const CreateCampaign = graphql(`
   }
 `);
 
-const Activate = graphql(`
-  mutation LangActivate($id: ID!) {
-    setCampaignStatus(input: { id: $id, status: ACTIVE }) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const Receive = graphql(`
-  mutation LangReceive($input: InboundMessageInput!) {
-    receiveInboundMessage(input: $input) {
-      reply
-      keywordEvent {
-        intent
-        keyword
-      }
-    }
-  }
-`);
-
 const Locale = graphql(`
   query LangSubscriberLocale($phone: String!) {
     subscriber(phone: $phone) {
@@ -85,7 +64,7 @@ async function campaignWith(key: string, translations: (typeof SPANISH)[]) {
       disclosures: { ...disclosures(), translations },
     },
   });
-  await ok(key, Activate, { id: created.createCampaign.campaign.id });
+  await ok(key, ActivateCampaign, { id: created.createCampaign.campaign.id });
   return { sender, campaign: created.createCampaign.campaign };
 }
 
@@ -107,7 +86,7 @@ describe("replies in the subscriber's language", () => {
     const { sender } = await campaignWith(key, [SPANISH, FRENCH]);
     const phone = "+14155550131";
     const send = async (body: string) =>
-      (await ok(key, Receive, { input: { from: phone, to: sender.address, body } }))
+      (await ok(key, ReceiveInboundMessage, { input: { from: phone, to: sender.address, body } }))
         .receiveInboundMessage;
     const locale = async () => (await ok(key, Locale, { phone })).subscriber?.locale;
 
@@ -132,8 +111,10 @@ describe("replies in the subscriber's language", () => {
     const key = org.adminKey;
     const { sender } = await campaignWith(key, [SPANISH, FRENCH]);
     const phone = "+14155550132";
-    await ok(key, Receive, { input: { from: phone, to: sender.address, body: "DEALS" } });
-    const reply = await ok(key, Receive, {
+    await ok(key, ReceiveInboundMessage, {
+      input: { from: phone, to: sender.address, body: "DEALS" },
+    });
+    const reply = await ok(key, ReceiveInboundMessage, {
       input: { from: phone, to: sender.address, body: "Arrêt" },
     });
     expect(reply.receiveInboundMessage.reply).toBe(FRENCH.optOutConfirmation);
@@ -145,8 +126,10 @@ describe("replies in the subscriber's language", () => {
     const key = org.adminKey;
     const { sender } = await campaignWith(key, [FRENCH]);
     const phone = "+14155550133";
-    await ok(key, Receive, { input: { from: phone, to: sender.address, body: "DEALS" } });
-    const reply = await ok(key, Receive, {
+    await ok(key, ReceiveInboundMessage, {
+      input: { from: phone, to: sender.address, body: "DEALS" },
+    });
+    const reply = await ok(key, ReceiveInboundMessage, {
       input: { from: phone, to: sender.address, body: "BAJA" },
     });
     expect(reply.receiveInboundMessage.reply).toBe(english.optOutConfirmation);

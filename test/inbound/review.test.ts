@@ -9,22 +9,15 @@ import type { ReviewDecision, Role } from "../generated/graphql.ts";
 import { testApp } from "../support/app.ts";
 import { createCampaign, createSender, uniqueLongCode } from "../support/fixtures.ts";
 import { execute, failure, newOrganization, ok, rowCounts } from "../support/graphql.ts";
+import { CreateApiKey, OptIn, OptOut, ReceiveInboundMessage } from "../support/documents.ts";
 
-const Receive = graphql(`
-  mutation ReviewReceive($input: InboundMessageInput!) {
-    receiveInboundMessage(input: $input) {
+// only the review fields: the test compares them whole
+const MarkReviewed = graphql(`
+  mutation ReviewMark($id: ID!) {
+    markKeywordEventReviewed(input: { id: $id }) {
       keywordEvent {
-        id
-        intent
-        needsReview
-        review
-        heldIntent
-        reviewDueAt
-        receivedAt
-        consentEvents {
-          sequence
-          toStatus
-        }
+        reviewDecision
+        reviewNote
       }
     }
   }
@@ -144,46 +137,6 @@ const History = graphql(`
   }
 `);
 
-const OptIn = graphql(`
-  mutation ReviewOptIn($input: OptInInput!) {
-    optIn(input: $input) {
-      consent {
-        status
-      }
-    }
-  }
-`);
-
-const OptOut = graphql(`
-  mutation ReviewOptOut($input: OptOutInput!) {
-    optOut(input: $input) {
-      changed
-    }
-  }
-`);
-
-const CreateKey = graphql(`
-  mutation ReviewCreateKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      secret
-      apiKey {
-        id
-      }
-    }
-  }
-`);
-
-const MarkReviewed = graphql(`
-  mutation ReviewMark($id: ID!) {
-    markKeywordEventReviewed(input: { id: $id }) {
-      keywordEvent {
-        reviewDecision
-        reviewNote
-      }
-    }
-  }
-`);
-
 beforeAll(() => testApp(), 120_000);
 
 /** An organization with a sender running campaigns A and B, and campaign E on another sender. */
@@ -198,10 +151,11 @@ async function scene() {
     await ok(org.adminKey, OptIn, { input: { phone, campaignId: campaign.id, method: "API" } });
   }
   const key = async (role: Role, campaignIds?: string[]) =>
-    (await ok(org.adminKey, CreateKey, { input: { name: role, role, campaignIds } })).createApiKey;
+    (await ok(org.adminKey, CreateApiKey, { input: { name: role, role, campaignIds } }))
+      .createApiKey;
   const receive = async (body: string, receivedAt?: string) =>
     (
-      await ok(org.adminKey, Receive, {
+      await ok(org.adminKey, ReceiveInboundMessage, {
         input: { from: phone, to: sender.address, body, receivedAt },
       })
     ).receiveInboundMessage.keywordEvent;

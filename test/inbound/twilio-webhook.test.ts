@@ -14,6 +14,12 @@ import { graphql } from "../generated/gql.ts";
 import type { CreateCampaignInput } from "../generated/graphql.ts";
 import { PLATFORM_KEY, testEnv } from "../support/app.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
+import {
+  ActivateCampaign,
+  CreateCampaign,
+  CreateOrganization,
+  CreateSender,
+} from "../support/documents.ts";
 
 const ENV_TOKEN = "0123456789abcdef0123456789abcdef";
 const ORG_TOKEN = "fedcba9876543210fedcba9876543210";
@@ -22,48 +28,6 @@ const PUBLIC_URL = "https://optgraph.example";
 const SIGNED_URL = `${PUBLIC_URL}/webhooks/twilio/sms`;
 const PHONE = "+14155550123";
 const XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>';
-
-const CreateOrganization = graphql(`
-  mutation TwhCreateOrganization($name: String!) {
-    createOrganization(input: { name: $name }) {
-      organization {
-        id
-      }
-      secret
-    }
-  }
-`);
-
-const CreateSender = graphql(`
-  mutation TwhCreateSender($input: CreateSenderInput!) {
-    createSender(input: $input) {
-      sender {
-        id
-        address
-      }
-    }
-  }
-`);
-
-const CreateCampaign = graphql(`
-  mutation TwhCreateCampaign($input: CreateCampaignInput!) {
-    createCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const Activate = graphql(`
-  mutation TwhActivate($id: ID!) {
-    setCampaignStatus(input: { id: $id, status: ACTIVE }) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
 
 const UpdateOrganization = graphql(`
   mutation TwhUpdateOrganization($token: String) {
@@ -192,7 +156,7 @@ async function newCampaign(org: Org, senderId: string, options: Partial<CreateCa
     },
   });
   const campaign = data.createCampaign.campaign;
-  await call(org.key, Activate, { id: campaign.id });
+  await call(org.key, ActivateCampaign, { id: campaign.id });
   return { id: campaign.id, rowId: decodeGlobalID(campaign.id).id };
 }
 

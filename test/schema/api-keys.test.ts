@@ -12,6 +12,7 @@ import { graphql } from "../generated/index.ts";
 import { recordQueries, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { execute, failure, newOrganization, ok } from "../support/graphql.ts";
+import { CreateApiKey, RevokeApiKey } from "../support/documents.ts";
 
 const ApiKeys = graphql(`
   query KeysList($first: Int, $after: String) {
@@ -37,27 +38,6 @@ const ApiKeys = graphql(`
   }
 `);
 
-const CreateKey = graphql(`
-  mutation KeysCreate($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      apiKey {
-        id
-      }
-      secret
-    }
-  }
-`);
-
-const RevokeKey = graphql(`
-  mutation KeysRevoke($id: ID!) {
-    revokeApiKey(input: { id: $id }) {
-      apiKey {
-        revokedAt
-      }
-    }
-  }
-`);
-
 const Viewer = graphql(`
   query KeysViewer {
     viewer {
@@ -67,7 +47,7 @@ const Viewer = graphql(`
 `);
 
 async function keyOf(adminKey: string, name: string, role: string, campaignIds?: string[]) {
-  const data = await ok(adminKey, CreateKey, {
+  const data = await ok(adminKey, CreateApiKey, {
     input: { name, role: role as "ADMIN", campaignIds },
   });
   return data.createApiKey;
@@ -88,7 +68,7 @@ describe("apiKeys", () => {
     const partner = await keyOf(org.adminKey, "Partner CRM", "PARTNER", [campaign.id]);
     const operator = await keyOf(org.adminKey, "Old integration", "OPERATOR");
     const viewer = await keyOf(org.adminKey, "Dashboards", "VIEWER");
-    await ok(org.adminKey, RevokeKey, { id: operator.apiKey.id });
+    await ok(org.adminKey, RevokeApiKey, { id: operator.apiKey.id });
 
     const keys = await list(org.adminKey);
     expect(keys.map((k) => [k.name, k.role])).toEqual([

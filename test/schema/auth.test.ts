@@ -10,101 +10,16 @@ import type { Role } from "../generated/graphql.ts";
 import { PLATFORM_KEY, testApp } from "../support/app.ts";
 import { createCampaign, createSender, disclosures, uniqueLongCode } from "../support/fixtures.ts";
 import { execute, failure, newOrganization, ok, rowCounts } from "../support/graphql.ts";
-
-const Viewer = graphql(`
-  query AuthViewer {
-    viewer {
-      role
-      organization {
-        id
-        name
-      }
-    }
-  }
-`);
-
-const CreateApiKey = graphql(`
-  mutation AuthCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      secret
-      apiKey {
-        id
-        name
-        role
-        secretPrefix
-        campaignIds
-        revokedAt
-      }
-    }
-  }
-`);
-
-const RevokeApiKey = graphql(`
-  mutation AuthRevokeApiKey($id: ID!) {
-    revokeApiKey(input: { id: $id }) {
-      apiKey {
-        id
-        revokedAt
-      }
-    }
-  }
-`);
-
-const CreateSender = graphql(`
-  mutation AuthCreateSender($input: CreateSenderInput!) {
-    createSender(input: $input) {
-      sender {
-        id
-        address
-      }
-    }
-  }
-`);
-
-const CreateCampaign = graphql(`
-  mutation AuthCreateCampaign($input: CreateCampaignInput!) {
-    createCampaign(input: $input) {
-      campaign {
-        id
-        status
-      }
-    }
-  }
-`);
-
-const UpdateCampaign = graphql(`
-  mutation AuthUpdateCampaign($input: UpdateCampaignInput!) {
-    updateCampaign(input: $input) {
-      campaign {
-        id
-        name
-      }
-    }
-  }
-`);
-
-const SetCampaignStatus = graphql(`
-  mutation AuthSetCampaignStatus($input: SetCampaignStatusInput!) {
-    setCampaignStatus(input: $input) {
-      campaign {
-        id
-        status
-      }
-    }
-  }
-`);
-
-const CreateOrganization = graphql(`
-  mutation AuthCreateOrganization($name: String!) {
-    createOrganization(input: { name: $name }) {
-      organization {
-        id
-        name
-      }
-      secret
-    }
-  }
-`);
+import {
+  CreateApiKey,
+  CreateCampaign,
+  CreateOrganization,
+  CreateSender,
+  RevokeApiKey,
+  SetCampaignStatus,
+  UpdateCampaign,
+  Viewer,
+} from "../support/documents.ts";
 
 const Campaigns = graphql(`
   query AuthCampaigns {

@@ -6,6 +6,7 @@ import { graphql } from "../generated/gql.ts";
 import type { ConnCampaignsQueryVariables } from "../generated/graphql.ts";
 import { createCampaign, uniqueLongCode } from "../support/fixtures.ts";
 import { execute, newOrganization, ok } from "../support/graphql.ts";
+import { CreateApiKey } from "../support/documents.ts";
 
 const Campaigns = graphql(`
   query ConnCampaigns(
@@ -169,16 +170,6 @@ const Node = graphql(`
     node(id: $id) {
       __typename
       id
-    }
-  }
-`);
-
-const CreateApiKey = graphql(`
-  mutation ConnCreateApiKey {
-    createApiKey(input: { name: "reader", role: VIEWER }) {
-      apiKey {
-        id
-      }
     }
   }
 `);
@@ -415,7 +406,9 @@ describe("node(id)", () => {
   it("resolves every kind of global ID to its type", async () => {
     const org = await newOrganization();
     const campaign = await createCampaign(org.adminKey);
-    const apiKey = (await ok(org.adminKey, CreateApiKey)).createApiKey.apiKey;
+    const apiKey = (
+      await ok(org.adminKey, CreateApiKey, { input: { name: "reader", role: "VIEWER" } })
+    ).createApiKey.apiKey;
     const [subscriber] = await seedConsents(org, campaign.id, 1);
     const consent = await org.prisma.consent.findFirstOrThrow({
       where: { subscriberId: subscriber.id },

@@ -24,6 +24,7 @@ import {
   rowCounts,
   type GqlError,
 } from "../support/graphql.ts";
+import { CreateApiKey, CreateSender } from "../support/documents.ts";
 
 const CreateOrganization = graphql(`
   mutation MutCreateOrganization($input: CreateOrganizationInput!) {
@@ -37,38 +38,12 @@ const CreateOrganization = graphql(`
   }
 `);
 
-const CreateApiKey = graphql(`
-  mutation MutCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      secret
-      apiKey {
-        id
-        name
-        role
-        campaignIds
-      }
-    }
-  }
-`);
-
 const RevokeApiKey = graphql(`
   mutation MutRevokeApiKey($input: RevokeApiKeyInput!) {
     revokeApiKey(input: $input) {
       apiKey {
         id
         revokedAt
-      }
-    }
-  }
-`);
-
-const CreateSender = graphql(`
-  mutation MutCreateSender($input: CreateSenderInput!) {
-    createSender(input: $input) {
-      sender {
-        id
-        address
-        kind
       }
     }
   }

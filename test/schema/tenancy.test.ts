@@ -13,57 +13,13 @@ import {
   rowCounts,
   type GqlError,
 } from "../support/graphql.ts";
-
-const CreateApiKey = graphql(`
-  mutation TenancyCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      secret
-      apiKey {
-        id
-      }
-    }
-  }
-`);
-
-const RevokeApiKey = graphql(`
-  mutation TenancyRevokeApiKey($id: ID!) {
-    revokeApiKey(input: { id: $id }) {
-      apiKey {
-        id
-      }
-    }
-  }
-`);
-
-const CreateCampaign = graphql(`
-  mutation TenancyCreateCampaign($input: CreateCampaignInput!) {
-    createCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const UpdateCampaign = graphql(`
-  mutation TenancyUpdateCampaign($input: UpdateCampaignInput!) {
-    updateCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const SetCampaignStatus = graphql(`
-  mutation TenancySetCampaignStatus($input: SetCampaignStatusInput!) {
-    setCampaignStatus(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
+import {
+  CreateApiKey,
+  CreateCampaign,
+  RevokeApiKey,
+  SetCampaignStatus,
+  UpdateCampaign,
+} from "../support/documents.ts";
 
 const Node = graphql(`
   query TenancyNode($id: ID!) {

@@ -18,8 +18,8 @@ import {
   opened,
   phoneAt,
   strictlyIncreasing,
-  StreamsOptIn,
 } from "./support.ts";
+import { OptIn } from "../support/documents.ts";
 
 describe.runIf(engine === "postgres")("commit order on PostgreSQL", () => {
   let app: App;
@@ -75,7 +75,7 @@ describe.runIf(engine === "postgres")("commit order on PostgreSQL", () => {
         const responded: number[] = [];
         const queued = Promise.all(
           Array.from({ length: QUEUED }, async (_, i) => {
-            const d = await must(base, org.adminKey, StreamsOptIn, {
+            const d = await must(base, org.adminKey, OptIn, {
               input: { phone: phoneAt(30 + i), campaignId: campaign.id, method: "API" },
             });
             responded.push(d.optIn.event!.sequence);

@@ -16,17 +16,19 @@ import {
   opened,
   phoneAt,
   post,
-  StreamsConfirmOptIn,
-  StreamsCreateApiKey,
-  StreamsInbound,
-  StreamsOptIn,
-  StreamsOptOut,
   subscribe,
   TRANSPORTS,
   until,
   type Delivered,
   type Transport,
 } from "./support.ts";
+import {
+  ConfirmOptIn,
+  CreateApiKey,
+  OptIn,
+  OptOut,
+  ReceiveInboundMessage,
+} from "../support/documents.ts";
 
 interface ConsentItem extends Delivered {
   fromStatus: string | null;
@@ -51,20 +53,20 @@ beforeAll(async () => {
 });
 
 const optIn = async (key: string, campaignId: string, phone: string) => {
-  const d = await must(base, key, StreamsOptIn, { input: { phone, campaignId, method: "API" } });
+  const d = await must(base, key, OptIn, { input: { phone, campaignId, method: "API" } });
   expect(d.optIn.event).toBeTruthy();
   return { ...d.optIn.event!, subscriberId: d.optIn.consent.subscriber.id, campaignId };
 };
 
 const optOut = async (key: string, campaignId: string, phone: string) => {
-  const d = await must(base, key, StreamsOptOut, { input: { phone, campaignId, method: "API" } });
+  const d = await must(base, key, OptOut, { input: { phone, campaignId, method: "API" } });
   expect(d.optOut.events).toHaveLength(1);
   return { ...d.optOut.events[0], campaignId };
 };
 
 const newKey = async (adminKey: string, role: "PARTNER" | "VIEWER", campaignIds?: string[]) =>
   (
-    await must(base, adminKey, StreamsCreateApiKey, {
+    await must(base, adminKey, CreateApiKey, {
       input: { name: `${role} ${Date.now()}`, role, campaignIds },
     })
   ).createApiKey.secret;
@@ -230,7 +232,7 @@ describe.each(TRANSPORTS)("consentChanged over %s", (transport) => {
       const first = await optIn(org.adminKey, c1.id, phoneAt(0));
       await optIn(org.adminKey, c2.id, phoneAt(1));
       // an organization-wide opt-out touches both campaigns: the partner sees only c1's event
-      const all = await must(base, org.adminKey, StreamsOptOut, {
+      const all = await must(base, org.adminKey, OptOut, {
         input: { phone: phoneAt(0), scope: "ORGANIZATION", method: "API" },
       });
       expect(all.optOut.events.length).toBeGreaterThanOrEqual(1);
@@ -265,7 +267,7 @@ describe.each(TRANSPORTS)("consentChanged over %s", (transport) => {
       const items = await feed.waitFor(1);
       expect(items.map((e) => e.id)).toEqual([written.id]);
       // and it still cannot write
-      const refused = await post(base, viewer, StreamsOptIn, {
+      const refused = await post(base, viewer, OptIn, {
         input: { phone: phoneAt(1), campaignId: c1.id, method: "API" },
       });
       expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
@@ -286,11 +288,11 @@ describe.each(TRANSPORTS)("consentChanged over %s", (transport) => {
       variables: {},
     });
     try {
-      const badPhone = await post(base, org.adminKey, StreamsOptIn, {
+      const badPhone = await post(base, org.adminKey, OptIn, {
         input: { phone: "not a phone", campaignId: c1.id, method: "API" },
       });
       expect(badPhone.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-      const noPending = await post(base, org.adminKey, StreamsConfirmOptIn, {
+      const noPending = await post(base, org.adminKey, ConfirmOptIn, {
         input: {
           phone: phoneAt(1),
           campaignId: c1.id,
@@ -299,7 +301,7 @@ describe.each(TRANSPORTS)("consentChanged over %s", (transport) => {
       });
       expect(noPending.errors?.[0]?.extensions?.code).toBe("CONFLICT");
       // already in: changed false, no event
-      const again = await must(base, org.adminKey, StreamsOptIn, {
+      const again = await must(base, org.adminKey, OptIn, {
         input: { phone: phoneAt(0), campaignId: c1.id, method: "API" },
       });
       expect(again.optIn.changed).toBe(false);
@@ -341,7 +343,7 @@ describe.each(TRANSPORTS)("keywordEventReceived over %s", (transport) => {
     });
     try {
       const inbound = async (to: string, body: string, from = phoneAt(0)) =>
-        (await must(base, org.adminKey, StreamsInbound, { input: { from, to, body } }))
+        (await must(base, org.adminKey, ReceiveInboundMessage, { input: { from, to, body } }))
           .receiveInboundMessage.keywordEvent;
       const sent = [
         await inbound(s2.address, "HELP"),
@@ -350,7 +352,7 @@ describe.each(TRANSPORTS)("keywordEventReceived over %s", (transport) => {
         await inbound(s1.address, "HELP"),
       ];
       // a message to an unknown sender fails and is not logged
-      const unknown = await post(base, org.adminKey, StreamsInbound, {
+      const unknown = await post(base, org.adminKey, ReceiveInboundMessage, {
         input: { from: phoneAt(0), to: "+14155559999", body: "HELP" },
       });
       expect(unknown.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");

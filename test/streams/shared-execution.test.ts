@@ -12,10 +12,10 @@ import {
   opened,
   phoneAt,
   setupOrganization,
-  StreamsOptIn,
   type Delivered,
   type Feed,
 } from "./support.ts";
+import { OptIn } from "../support/documents.ts";
 
 let app: App;
 let base: string;
@@ -50,7 +50,7 @@ async function deliver(count: number, events: number) {
   try {
     const { queries } = await recordQueries(async () => {
       for (let i = 0; i < events; i++) {
-        await must(base, org.key, StreamsOptIn, {
+        await must(base, org.key, OptIn, {
           input: { phone: phoneAt(i), campaignId: org.campaignId, method: "API" },
         });
       }

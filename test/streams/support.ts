@@ -9,6 +9,14 @@ import { decodeGlobalID } from "@pothos/plugin-relay";
 import { graphql } from "../generated/gql.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
 import type { App } from "../../src/app.ts";
+import {
+  ActivateCampaign,
+  CreateCampaign,
+  CreateOrganization,
+  CreateSender,
+  OptIn,
+  OptOut,
+} from "../support/documents.ts";
 
 export type Transport = "ws" | "sse";
 export const TRANSPORTS: Transport[] = ["ws", "sse"];
@@ -77,82 +85,6 @@ export const KeywordEventReceived = graphql(`
   }
 `);
 
-export const StreamsOptIn = graphql(`
-  mutation StreamsOptIn($input: OptInInput!) {
-    optIn(input: $input) {
-      changed
-      consent {
-        id
-        status
-        subscriber {
-          id
-        }
-      }
-      event {
-        id
-        cursor
-        sequence
-      }
-    }
-  }
-`);
-
-export const StreamsOptOut = graphql(`
-  mutation StreamsOptOut($input: OptOutInput!) {
-    optOut(input: $input) {
-      changed
-      events {
-        id
-        cursor
-        sequence
-      }
-    }
-  }
-`);
-
-export const StreamsConfirmOptIn = graphql(`
-  mutation StreamsConfirmOptIn($input: ConfirmOptInInput!) {
-    confirmOptIn(input: $input) {
-      changed
-    }
-  }
-`);
-
-export const StreamsInbound = graphql(`
-  mutation StreamsInbound($input: InboundMessageInput!) {
-    receiveInboundMessage(input: $input) {
-      duplicate
-      keywordEvent {
-        id
-        cursor
-        sequence
-        campaigns {
-          id
-        }
-      }
-    }
-  }
-`);
-
-export const StreamsCreateApiKey = graphql(`
-  mutation StreamsCreateApiKey($input: CreateApiKeyInput!) {
-    createApiKey(input: $input) {
-      secret
-    }
-  }
-`);
-
-export const StreamsCreateOrganization = graphql(`
-  mutation StreamsCreateOrganization($name: String!) {
-    createOrganization(input: { name: $name }) {
-      organization {
-        id
-      }
-      secret
-    }
-  }
-`);
-
 // ---------------------------------------------------------------------------------------------
 // Cursors
 
@@ -205,49 +137,19 @@ export async function must<T, V>(
 
 export const baseOf = (app: App) => `http://127.0.0.1:${app.server.port}`;
 
-const SetupSender = graphql(`
-  mutation StreamsSetupSender($input: CreateSenderInput!) {
-    createSender(input: $input) {
-      sender {
-        id
-      }
-    }
-  }
-`);
-
-const SetupCampaign = graphql(`
-  mutation StreamsSetupCampaign($input: CreateCampaignInput!) {
-    createCampaign(input: $input) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
-const SetupActivate = graphql(`
-  mutation StreamsSetupActivate($id: ID!) {
-    setCampaignStatus(input: { id: $id, status: ACTIVE }) {
-      campaign {
-        id
-      }
-    }
-  }
-`);
-
 /**
  * A new organization with an active campaign on any server (the fixtures in test/support talk to
  * the shared app; a test's own app may have its own database).
  */
 export async function setupOrganization(base: string, platformKey: string) {
-  const created = await must(base, platformKey, StreamsCreateOrganization, {
+  const created = await must(base, platformKey, CreateOrganization, {
     name: `streams ${process.pid}-${Date.now()}-${Math.random()}`,
   });
   const key = created.createOrganization.secret;
-  const sender = await must(base, key, SetupSender, {
+  const sender = await must(base, key, CreateSender, {
     input: { address: uniqueLongCode(), kind: "LONG_CODE" },
   });
-  const campaign = await must(base, key, SetupCampaign, {
+  const campaign = await must(base, key, CreateCampaign, {
     input: {
       name: `Campaign ${Date.now()}`,
       purpose: "MARKETING",
@@ -256,7 +158,7 @@ export async function setupOrganization(base: string, platformKey: string) {
     },
   });
   const campaignId = campaign.createCampaign.campaign.id;
-  await must(base, key, SetupActivate, { id: campaignId });
+  await must(base, key, ActivateCampaign, { id: campaignId });
   return {
     key,
     campaignId,
@@ -292,14 +194,14 @@ export function ledgerWriter(
   const one = async (i: number): Promise<Written> => {
     const phone = phoneAt(i);
     if (!optedIn[i]) {
-      const d = await must(base, key, StreamsOptIn, {
+      const d = await must(base, key, OptIn, {
         input: { phone, campaignId, method: "API", evidence },
       });
       if (!d.optIn.changed || !d.optIn.event) throw new Error(`optIn ${phone} did not change`);
       optedIn[i] = true;
       return d.optIn.event;
     }
-    const d = await must(base, key, StreamsOptOut, {
+    const d = await must(base, key, OptOut, {
       input: { phone, campaignId, method: "API", evidence },
     });
     if (!d.optOut.changed || d.optOut.events.length !== 1)

@@ -1,7 +1,7 @@
 // Valid inputs and one-call set-ups (a sender, a campaign) for tests that need them as a backdrop.
 import { randomInt } from "node:crypto";
-import { graphql } from "../generated/gql.ts";
 import type { CampaignPurpose, DisclosuresInput } from "../generated/graphql.ts";
+import { ActivateCampaign, CreateCampaign, CreateSender } from "./documents.ts";
 import { ok } from "./graphql.ts";
 
 export const disclosures = (programName = "Acme Deals"): DisclosuresInput => ({
@@ -36,42 +36,10 @@ export const uniqueLongCode = () => {
   return `+1${area}${2 + worker}${String(n % 1_000_000).padStart(6, "0")}`;
 };
 
-const CreateSender = graphql(`
-  mutation FixtureCreateSender($input: CreateSenderInput!) {
-    createSender(input: $input) {
-      sender {
-        id
-        address
-      }
-    }
-  }
-`);
-
-const CreateCampaign = graphql(`
-  mutation FixtureCreateCampaign($input: CreateCampaignInput!) {
-    createCampaign(input: $input) {
-      campaign {
-        id
-        name
-      }
-    }
-  }
-`);
-
-const Activate = graphql(`
-  mutation FixtureActivate($id: ID!) {
-    setCampaignStatus(input: { id: $id, status: ACTIVE }) {
-      campaign {
-        id
-        status
-      }
-    }
-  }
-`);
-
 export async function createSender(key: string, address = uniqueLongCode()) {
   const data = await ok(key, CreateSender, { input: { address, kind: "LONG_CODE" } });
-  return data.createSender.sender;
+  const { id, address: created } = data.createSender.sender;
+  return { id, address: created };
 }
 
 export interface CampaignOptions {
@@ -96,7 +64,7 @@ export async function createCampaign(key: string, options: CampaignOptions = {})
       disclosures: disclosures(),
     },
   });
-  const campaign = data.createCampaign.campaign;
-  if (options.active !== false) await ok(key, Activate, { id: campaign.id });
-  return { ...campaign, senderId };
+  const { id, name } = data.createCampaign.campaign;
+  if (options.active !== false) await ok(key, ActivateCampaign, { id });
+  return { id, name, senderId };
 }

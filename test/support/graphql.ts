@@ -1,8 +1,9 @@
-// A real HTTP GraphQL client for tests, typed by the documents codegen generates, plus helpers
-// that set up an organization with its keys, a sender and a campaign.
-import { print, type ExecutionResult } from "graphql";
+// A real HTTP GraphQL client for tests, typed by the documents codegen generates (the shared ones
+// are in ./documents.ts): `execute`/`ok`/`failure` against the shared test app, `executeAt` against
+// any server with a client timeout; plus helpers that set up an organization and count its rows.
+import { print, type DocumentNode, type ExecutionResult } from "graphql";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { graphql } from "../generated/gql.ts";
+import { CreateOrganization } from "./documents.ts";
 import { PLATFORM_KEY, testApp } from "./app.ts";
 
 export interface GqlError {
@@ -17,13 +18,15 @@ export interface GqlResponse<T> {
   errors: GqlError[] | undefined;
 }
 
-export async function execute<T, V>(
+/** POSTs a document to a server's /graphql, as an ADMIN client would. */
+function post(
+  base: string,
   key: string | null,
-  document: TypedDocumentNode<T, V>,
-  ...[variables]: V extends Record<string, never> ? [] | [V] : [V]
-): Promise<GqlResponse<T>> {
-  const app = await testApp();
-  const response = await fetch(`http://127.0.0.1:${app.server.port}/graphql`, {
+  document: DocumentNode,
+  variables: unknown,
+  signal?: AbortSignal,
+) {
+  return fetch(`${base}/graphql`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -31,7 +34,17 @@ export async function execute<T, V>(
       ...(key ? { authorization: `Bearer ${key}` } : {}),
     },
     body: JSON.stringify({ query: print(document), variables }),
+    signal,
   });
+}
+
+export async function execute<T, V>(
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  ...[variables]: V extends Record<string, never> ? [] | [V] : [V]
+): Promise<GqlResponse<T>> {
+  const app = await testApp();
+  const response = await post(`http://127.0.0.1:${app.server.port}`, key, document, variables);
   const body = (await response.json()) as ExecutionResult<T>;
   return {
     status: response.status,
@@ -40,17 +53,64 @@ export async function execute<T, V>(
   };
 }
 
+/**
+ * `execute` against any server (`base`, e.g. a spawned instance), bounded by a client timeout:
+ * the request rejects with a TimeoutError after `timeoutMs`, and a body that is not JSON (a proxy's
+ * or a dying server's answer) comes back as an error instead of a throw.
+ */
+export async function executeAt<T, V>(
+  base: string,
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  { timeoutMs }: { timeoutMs?: number } = {},
+): Promise<GqlResponse<T>> {
+  const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const response = await post(base, key, document, variables, signal);
+  const text = await response.text();
+  let body: ExecutionResult<T>;
+  try {
+    body = JSON.parse(text) as ExecutionResult<T>;
+  } catch {
+    return {
+      status: response.status,
+      data: undefined,
+      errors: [{ message: `not JSON: ${text.slice(0, 200)}` }],
+    };
+  }
+  return {
+    status: response.status,
+    data: body.data,
+    errors: body.errors as GqlError[] | undefined,
+  };
+}
+
+/** A response's data, or a throw with its status and errors when it has errors or no data. */
+function dataOf<T>(result: GqlResponse<T>): T {
+  if (result.errors?.length || !result.data) {
+    throw new Error(`GraphQL request failed (${result.status}): ${JSON.stringify(result.errors)}`);
+  }
+  return result.data;
+}
+
 /** The data of a response that must have succeeded; fails the test with the errors otherwise. */
 export async function ok<T, V>(
   key: string | null,
   document: TypedDocumentNode<T, V>,
   ...variables: V extends Record<string, never> ? [] | [V] : [V]
 ): Promise<T> {
-  const result = await execute(key, document, ...variables);
-  if (result.errors?.length || !result.data) {
-    throw new Error(`GraphQL request failed (${result.status}): ${JSON.stringify(result.errors)}`);
-  }
-  return result.data;
+  return dataOf(await execute(key, document, ...variables));
+}
+
+/** `ok` against any server, with `executeAt`'s client timeout. */
+export async function okAt<T, V>(
+  base: string,
+  key: string | null,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  options: { timeoutMs?: number } = {},
+): Promise<T> {
+  return dataOf(await executeAt(base, key, document, variables, options));
 }
 
 /** The single error of a response that must have failed. */
@@ -64,17 +124,6 @@ export async function failure<T, V>(
     throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
   return { ...result.errors[0], status: result.status };
 }
-
-const CreateOrganization = graphql(`
-  mutation TestCreateOrganization($name: String!) {
-    createOrganization(input: { name: $name }) {
-      organization {
-        id
-      }
-      secret
-    }
-  }
-`);
 
 let orgCounter = 0;
 
