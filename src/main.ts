@@ -23,10 +23,6 @@ async function main() {
   } else if (app.bootstrap.created) {
     console.log("Created the default organization with the ADMIN key from OPTGRAPH_ADMIN_KEY.");
   }
-  // Printed last: whoever waits for this line has everything above it too.
-  console.log(
-    `optgraph ready on ${app.server.url} (${where}) in ${Math.round(performance.now() - started)} ms`,
-  );
   const shutdown = (signal: string) => {
     console.log(`${signal}: shutting down`);
     // past the grace period the server closes what is left; this bounds closing the rest
@@ -45,6 +41,11 @@ async function main() {
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  // Printed last: whoever waits for this line has everything above it too, the signal handlers
+  // included (a SIGTERM sent on seeing it must find them installed).
+  console.log(
+    `optgraph ready on ${app.server.url} (${where}) in ${Math.round(performance.now() - started)} ms`,
+  );
 }
 
 main().catch((error: unknown) => {
