@@ -63,17 +63,32 @@ async function lookUp(e164: string): Promise<RecipientRegion> {
 }
 
 // The data is keyed by number prefixes; the first eight characters (+1 NPA NXX) are finer than
-// any US entry, and numbers elsewhere are looked up whole.
-const cache = new LRUCache<string, Promise<RecipientRegion>>({ max: 50_000 });
+// any US entry, and numbers elsewhere are looked up whole. A region once known is held as a value,
+// so a batch of numbers of known prefixes is decided without a promise per number.
+const looking = new LRUCache<string, Promise<RecipientRegion>>({ max: 50_000 });
+const known = new LRUCache<string, RecipientRegion>({ max: 50_000 });
+
+const prefixOf = (e164: string) => (e164.startsWith("+1") ? e164.slice(0, 8) : e164);
 
 export function regionOfNumber(e164: string): Promise<RecipientRegion> {
-  const key = e164.startsWith("+1") ? e164.slice(0, 8) : e164;
-  let region = cache.get(key);
-  if (!region) {
-    region = lookUp(e164);
-    cache.set(key, region);
+  const key = prefixOf(e164);
+  const region = known.get(key);
+  if (region) return Promise.resolve(region);
+  let pending = looking.get(key);
+  if (!pending) {
+    pending = lookUp(e164).then((found) => {
+      known.set(key, found);
+      looking.delete(key);
+      return found;
+    });
+    looking.set(key, pending);
   }
-  return region;
+  return pending;
+}
+
+/** The number's region when it is already known, else undefined (then `regionOfNumber`). */
+export function knownRegionOfNumber(e164: string): RecipientRegion | undefined {
+  return known.get(prefixOf(e164));
 }
 
 /** What a subscriber row says of where its holder is (either may be unknown). */
@@ -92,7 +107,23 @@ export async function recipientRegion(
   e164: string,
   stored: StoredLocation,
 ): Promise<RecipientRegion> {
-  const region = await regionOfNumber(e164);
+  return placeRecipient(e164, await regionOfNumber(e164), stored);
+}
+
+/** `recipientRegion` without waiting, when the number's region is already known. */
+export function knownRecipientRegion(
+  e164: string,
+  stored: StoredLocation,
+): RecipientRegion | undefined {
+  const region = knownRegionOfNumber(e164);
+  return region && placeRecipient(e164, region, stored);
+}
+
+function placeRecipient(
+  e164: string,
+  region: RecipientRegion,
+  stored: StoredLocation,
+): RecipientRegion {
   const residence = stored.state ? US_STATES[stored.state] : undefined;
   if (!stored.timeZone && !residence) return region;
   const zones = stored.timeZone ? [stored.timeZone] : residence!.zones;

@@ -105,18 +105,26 @@ export function withinSendingHours(at: Date, region: RecipientRegion): boolean {
  */
 export function nextSendingInstant(at: Date, region: RecipientRegion): Date | null {
   // A pure function of its arguments, and costly in time-zone arithmetic: a batch decides one
-  // instant for many numbers of few regions, so the answers are remembered (a bounded memo).
-  const key = `${at.getTime()}|${region.zones.join(",")}|${region.states.join(",")}`;
+  // instant for many numbers of few regions, so the answers are remembered (a bounded memo keyed
+  // by the instant and the region's contents; regions are shared objects, so a region's last
+  // answer is also remembered on it, which spares building the key).
+  const time = at.getTime();
+  const last = lastAnswer.get(region);
+  if (last?.at === time) return last.next === null ? null : new Date(last.next);
+  const key = `${time}|${region.zones.join(",")}|${region.states.join(",")}`;
   if (!memo.has(key)) {
     if (memo.size >= MEMO_SIZE) memo.clear();
     memo.set(key, computeNextSendingInstant(at, region)?.getTime() ?? null);
   }
   const next = memo.get(key)!;
+  lastAnswer.set(region, { at: time, next });
   return next === null ? null : new Date(next);
 }
 
 const MEMO_SIZE = 4096;
 const memo = new Map<string, number | null>();
+/** a region's answer for the instant it was last asked about */
+const lastAnswer = new WeakMap<RecipientRegion, { at: number; next: number | null }>();
 
 function computeNextSendingInstant(at: Date, region: RecipientRegion): Date | null {
   if (withinSendingHours(at, region)) return at;

@@ -40,6 +40,9 @@ export interface ServerOptions {
   edge: Edge;
 }
 
+/** the content types of a JSON GraphQL request */
+const JSON_TYPES = ["application/json", "application/graphql+json"];
+
 const ROUTES = new Set([
   "/graphql",
   "/healthz",
@@ -157,8 +160,28 @@ export async function startServer(
       return refuseTooLarge(req, res, JSON.stringify({ errors: [error] }), "application/json");
     }
     // whatwg-node takes an already read body from `req.body` (as behind body-parsing frameworks)
-    if (body.length > 0) (req as IncomingMessage & { body?: Buffer }).body = body;
+    if (body.length > 0) (req as IncomingMessage & { body?: unknown }).body = readyBody(req, body);
     await yoga(req, res);
+  }
+
+  /**
+   * The body as whatwg-node takes it best: a JSON body parsed once, so Yoga's JSON parser gets the
+   * object (no body stream per request, and no walk over a Buffer's every index); anything else,
+   * malformed JSON included, as its bytes, for Yoga's own parsers and errors.
+   */
+  function readyBody(req: IncomingMessage, body: Buffer): unknown {
+    // the content types Yoga's JSON parser takes, matched as it matches them
+    const type = (req.headers["content-type"] ?? "").split(",")[0];
+    if (!JSON_TYPES.some((t) => type === t || type.startsWith(`${t};`))) return body;
+    try {
+      const parsed: unknown = JSON.parse(body.toString("utf8"));
+      if (parsed !== null && typeof parsed === "object" && Object.keys(parsed).length > 0) {
+        return parsed;
+      }
+    } catch {
+      // Yoga answers malformed JSON itself
+    }
+    return body;
   }
 
   // A client reuses an idle keep-alive connection until its own timeout (undici: 4 s); a server

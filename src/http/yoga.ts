@@ -71,6 +71,9 @@ export function buildYoga(runtime: Runtime, deps: YogaDeps): OptgraphYoga {
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
+    // the body is read once, within OPTGRAPH_BODY_BYTES, before Yoga sees it (src/http/server.ts);
+    // Yoga's own limit would stream it a second time through a TransformStream per request
+    maxRequestBodySize: false,
     // GraphQL Code Generator's persisted documents send their id beside the query, not in it
     extraParamNames: edge.persistedOperations ? [DOCUMENT_ID_PARAM] : [],
     cors: corsPolicy(runtime.config) as never,

@@ -6,7 +6,7 @@ import type { Actor } from "../domain/api-key.ts";
 import type { CampaignPurpose, CampaignStatus } from "../domain/campaign.ts";
 import type { ConsentMethod, ConsentStatus } from "../domain/consent.ts";
 import { badInput, notFound } from "../domain/errors.ts";
-import { recipientRegion } from "../domain/number-region.ts";
+import { knownRecipientRegion, recipientRegion } from "../domain/number-region.ts";
 import { normalizePhone } from "../domain/phone.ts";
 import { decideSend, needsRegion, type SendDecisionReason } from "../domain/send-decision.ts";
 import { mayTouchCampaign } from "../domain/api-key.ts";
@@ -15,6 +15,9 @@ import type { Runtime } from "./runtime.ts";
 import type { SendInputs } from "./send-cache.ts";
 
 export const MAX_BATCH = 10_000;
+
+/** the region of a decision that does not depend on where the recipient is */
+const NOWHERE = { zones: [], states: [] };
 
 interface LookupRow {
   ord: bigint | number;
@@ -171,16 +174,33 @@ async function decide(
   const { campaign, entries } =
     runtime.sendCache.inputs(actor.organizationId, campaignId, phones) ??
     (await readInputs(runtime, actor, phones, campaignId));
-  const decisions: SendDecision[] = [];
-  const nowhere = { zones: [], states: [] };
-  for (const [i, { consent, timezone, state }] of entries.entries()) {
-    const facts = { campaign, consent, at };
-    // one await per number that needs its region (the regions are cached by prefix), not a
-    // promise per number
-    const region = needsRegion(facts)
-      ? await recipientRegion(phones[i], { timeZone: timezone, state })
-      : nowhere;
-    decisions.push({ phone: phones[i], ...decideSend({ ...facts, region }), consent });
+  // regions are known by prefix after a number's first lookup: only unknown prefixes are awaited,
+  // together, not a promise per number
+  const regions = entries.map(({ consent, timezone, state }, i) =>
+    needsRegion({ campaign, consent, at })
+      ? (knownRecipientRegion(phones[i], { timeZone: timezone, state }) ?? null)
+      : NOWHERE,
+  );
+  const unknown = regions.flatMap((region, i) => (region === null ? [i] : []));
+  if (unknown.length > 0) {
+    await Promise.all(
+      unknown.map(async (i) => {
+        const { timezone, state } = entries[i];
+        regions[i] = await recipientRegion(phones[i], { timeZone: timezone, state });
+      }),
+    );
+  }
+  const decisions = new Array<SendDecision>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const consent = entries[i].consent;
+    const verdict = decideSend({ campaign, consent, at, region: regions[i]! });
+    decisions[i] = {
+      phone: phones[i],
+      allowed: verdict.allowed,
+      reason: verdict.reason,
+      nextAllowedAt: verdict.nextAllowedAt,
+      consent,
+    };
   }
   countSendDecisions(decisions);
   return decisions;
