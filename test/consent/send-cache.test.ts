@@ -210,10 +210,11 @@ describe("canSend from memory, on a second instance", () => {
   );
 
   it(
-    "converges within the freshness window when wake-ups are lost",
+    "is behind by at most the freshness window when wake-ups are lost",
     { timeout: 60_000 },
     async () => {
       // the second instance listens where the first never publishes: every wake-up is lost
+      const FRESHNESS_MS = 500;
       const second = await secondInstance(
         engine === "postgres"
           ? { REDIS_URL: "redis://127.0.0.1:6379", OPTGRAPH_SEND_CACHE_FRESHNESS_MS: "500" }
@@ -222,18 +223,26 @@ describe("canSend from memory, on a second instance", () => {
       const { key, campaign } = await optedIn();
       const ask = clientOf(second);
       await held(second, () => ask(key, PHONE, campaign.id));
-      const reaches = (reason: string, what: string) =>
-        until(
-          async () => (await ask(key, PHONE, campaign.id)).reason === reason,
-          `the second instance to answer ${reason} without a wake-up (${what})`,
-          30_000,
-        );
-      await ok(key, SetStatus, { input: { id: campaign.id, status: "PAUSED" } });
-      await reaches("CAMPAIGN_NOT_ACTIVE", "campaign paused");
-      await ok(key, SetStatus, { input: { id: campaign.id, status: "ACTIVE" } });
-      await reaches("ALLOWED", "campaign active again");
-      await optOut(key, { phone: PHONE, campaignId: campaign.id });
-      await reaches("OPTED_OUT", "STOP");
+      // The bound is the window after the commit, whatever the machine's load: a confirmation
+      // counts from when it began, so an answer asked for later than that is the new one, from
+      // memory or from the database. No polling: the first answer after the window must be it.
+      const afterWindow = async (change: () => Promise<unknown>, reason: string) => {
+        await change();
+        const committed = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, FRESHNESS_MS + 5));
+        expect(performance.now() - committed).toBeGreaterThan(FRESHNESS_MS);
+        expect((await ask(key, PHONE, campaign.id)).reason).toBe(reason);
+      };
+      await afterWindow(
+        () => ok(key, SetStatus, { input: { id: campaign.id, status: "PAUSED" } }),
+        "CAMPAIGN_NOT_ACTIVE",
+      );
+      await afterWindow(
+        () => ok(key, SetStatus, { input: { id: campaign.id, status: "ACTIVE" } }),
+        "ALLOWED",
+      );
+      await afterWindow(() => optOut(key, { phone: PHONE, campaignId: campaign.id }), "OPTED_OUT");
+      expect(second.runtime.sendCache.counts.answered).toBeGreaterThan(0);
     },
   );
 
