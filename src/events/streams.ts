@@ -31,6 +31,18 @@ export interface LogSource<Row extends Sequenced, Filter> {
   matches(row: Row, filter: Filter): boolean;
 }
 
+/**
+ * A consumer that can take a live row at once, while its subscription is idle (its last row
+ * handed over, the next one awaited): the tailer offers a row to every subscription in one pass,
+ * so a row's writes to many sockets go out together rather than one promise chain each.
+ */
+export interface DirectSink<Row> {
+  /** what must be ready before `row` can be taken at once (a shared result), or null */
+  prepare(row: Row): Promise<unknown> | null;
+  /** takes `row` at once, or answers false (it is then handed over as usual) */
+  take(row: Row): boolean;
+}
+
 export class SlowConsumerError extends DomainError {
   constructor(readonly resumeAfter: number) {
     super(
@@ -56,6 +68,7 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
   private offeredDuringReplay = 0;
   private failure: unknown = null;
   private replayPage: Row[] = [];
+  private sink: DirectSink<Row> | null = null;
 
   constructor(
     private readonly source: LogSource<Row, Filter>,
@@ -70,6 +83,24 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
     this.watermark = after;
   }
 
+  /** Lets `sink` take live rows at once while this subscription is idle. */
+  attachSink(sink: DirectSink<Row>) {
+    this.sink = sink;
+  }
+
+  /** Whether `row` is one this subscription would hand over now: live, new, and matching. */
+  private wants(row: Row): boolean {
+    return (
+      this.mode === "live" && row.sequence > this.watermark && this.source.matches(row, this.filter)
+    );
+  }
+
+  /** Called by the tailer before `offer`: what the sink needs ready to take `row` at once. */
+  prepare(row: Row): Promise<unknown> | null {
+    if (!this.sink || !this.waiting || !this.wants(row)) return null;
+    return this.sink.prepare(row);
+  }
+
   /** Called by the tailer, synchronously, for every new row of the organization. */
   offer(row: Row) {
     if (this.mode === "done") return;
@@ -80,6 +111,8 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
     if (row.sequence <= this.watermark) return;
     this.watermark = row.sequence;
     if (!this.source.matches(row, this.filter)) return;
+    // idle (nothing in flight, nothing queued): the sink may take it in this pass, in order
+    if (this.waiting && this.sink?.take(row)) return;
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = this.failing = null;
@@ -256,6 +289,13 @@ class Tailer<Row extends Sequenced, Filter> {
    * is offered it too (while it replays, that only tells it to read on); one that ends is skipped.
    */
   private async offer(row: Row) {
+    // what the subscriptions' sinks need first (one shared result for many), together
+    let ready: Set<Promise<unknown>> | null = null;
+    for (const subscription of this.subscriptions) {
+      const pending = subscription.prepare(row);
+      if (pending) (ready ??= new Set()).add(pending);
+    }
+    if (ready) await Promise.allSettled(ready);
     let offered = 0;
     for (const subscription of this.subscriptions) {
       subscription.offer(row);

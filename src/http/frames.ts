@@ -36,7 +36,15 @@ export interface FrameWriter {
    * reading stops its subscription's pulls and its bounded buffer overflows.
    */
   next(payload: string): Promise<void>;
+  /**
+   * Sends the `next` message at once, without waiting for the socket: only while the socket holds
+   * little unsent (else false, and the caller goes through `next`, which waits).
+   */
+  write(payload: string): boolean;
 }
+
+/** Unsent bytes past which a frame waits for the socket rather than being written at once. */
+const WRITE_AT_ONCE_LIMIT = 16 * 1024;
 
 export function frameWriter({ socket, subscriptionId }: FrameTarget): FrameWriter {
   const prefix = framePrefix(subscriptionId);
@@ -48,6 +56,13 @@ export function frameWriter({ socket, subscriptionId }: FrameTarget): FrameWrite
         // a failed write means the socket is closing: its close ends the subscription
         socket.send(`${prefix}${payload}}`, () => resolve());
       });
+    },
+    write(payload) {
+      if (socket.readyState !== socket.OPEN || socket.bufferedAmount > WRITE_AT_ONCE_LIMIT) {
+        return false;
+      }
+      socket.send(`${prefix}${payload}}`);
+      return true;
     },
   };
 }

@@ -18,6 +18,7 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../schema/context.ts";
+import type { DirectSink } from "../events/streams.ts";
 import { frameTargetOf, frameWriter, type FrameWriter } from "./frames.ts";
 
 /** Results kept this long after their first execution, for subscribers that read a little later. */
@@ -44,6 +45,8 @@ export class SharedResult {
 
 interface Entry {
   result: Promise<SharedResult>;
+  /** the result once computed */
+  value: SharedResult | null;
   expires: number;
 }
 
@@ -117,11 +120,18 @@ export class SharedResults {
     const hit = this.entries.get(key);
     if (hit && hit.expires > now) return hit.result;
     if (this.entries.size >= MAX_ENTRIES) this.sweep(now);
-    const result = work().then((done) => new SharedResult(done));
-    this.entries.set(key, { result, expires: now + TTL_MS });
+    const entry: Entry = { result: null as never, value: null, expires: now + TTL_MS };
+    entry.result = work().then((done) => (entry.value = new SharedResult(done)));
+    const result = entry.result;
+    this.entries.set(key, entry);
     // a failed execution is not kept: the next subscriber tries again
     result.catch(() => this.entries.delete(key));
     return result;
+  }
+
+  /** The result kept for `key` once computed, else null (then `run`). */
+  peek(key: string): SharedResult | null {
+    return this.entries.get(key)?.value ?? null;
   }
 
   private sweep(now: number) {
@@ -215,7 +225,23 @@ export function useSharedEventExecution(shared = new SharedResults()): Plugin {
         };
         const target = frameTargetOf(args.contextValue);
         if (target) {
-          return framedIterator(source as AsyncIterable<unknown>, sharedRun, frameWriter(target));
+          const frames = frameWriter(target);
+          const stream = source as AsyncIterable<unknown> & {
+            attachSink?: (sink: DirectSink<unknown>) => void;
+          };
+          // a live stream's rows are written in the tailer's pass once their result is shared
+          stream.attachSink?.({
+            prepare: (row) => {
+              const event = eventKey(row);
+              return event ? shared.run(`${key}|${event}`, () => run(row)) : null;
+            },
+            take: (row) => {
+              const event = eventKey(row);
+              const json = event ? shared.peek(`${key}|${event}`)?.json() : null;
+              return typeof json === "string" && frames.write(json);
+            },
+          });
+          return framedIterator(stream, sharedRun, frames);
         }
         return mapIterator(source as AsyncIterable<unknown>, async (payload) => {
           return (await sharedRun(payload)).result;
