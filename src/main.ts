@@ -1,6 +1,5 @@
 // The entry point of `npm start`: starts optgraph from the environment and stops it cleanly on
 // SIGTERM/SIGINT. Start-up failures print one line and exit 1; unknown OPTGRAPH_* variables warn.
-import { startApp } from "./app.ts";
 import { loadConfig, unknownVariableWarnings, type Config } from "./config.ts";
 import { startupFailureLine } from "./startup-failure.ts";
 
@@ -11,6 +10,8 @@ async function main() {
   for (const warning of unknownVariableWarnings()) console.error(`optgraph: ${warning}`);
   const loaded = loadConfig();
   config = loaded;
+  // the service's modules load only for a configuration that holds: a bad value fails at once
+  const { startApp } = await import("./app.ts");
   const app = await startApp(loaded);
   const where =
     loaded.database.kind === "pglite" ? `PGlite in ${loaded.database.dataDir}` : "PostgreSQL";
