@@ -6,7 +6,9 @@
 // Over a WebSocket the shared result is serialized once too: a result without errors is written
 // as a pre-built graphql-ws `next` frame (src/http/frames.ts) by the subscription itself, so
 // graphql-ws and the Envelop result hooks see nothing per event; a result with errors goes the
-// usual way (masked by Yoga, sent by graphql-ws), in order with the frames around it.
+// usual way (masked by Yoga, sent by graphql-ws), in order with the frames around it. A live
+// subscription that is idle gets its frame written in the tailer's pass over all subscriptions
+// (its DirectSink, src/events/streams.ts), once the shared result is computed.
 import {
   createSourceEventStream,
   execute,
