@@ -6,8 +6,8 @@
 // never skips one that commits later. A subscription's buffer is bounded: a consumer that falls
 // behind by more than that is failed with SLOW_CONSUMER and resumes with `after`.
 // A row is offered to a tailer's subscriptions a chunk at a time, with a turn of the event loop
-// between chunks: delivering to many subscribers never holds the process for long, so requests
-// (the writes that make the rows among them) go on being served meanwhile.
+// between chunks: delivering to many subscribers never holds the process for long (about 20 ms),
+// so requests (the writes that make the rows among them) go on being served meanwhile.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { DomainError } from "../domain/errors.ts";
 import type { Wakeups } from "./wakeups.ts";
@@ -54,8 +54,14 @@ export class SlowConsumerError extends DomainError {
 }
 
 const PAGE = 200;
-/** Subscriptions offered a row between two turns of the event loop. */
-const OFFER_CHUNK = 64;
+/**
+ * Subscriptions offered a row between two turns of the event loop. Idle subscriptions write their
+ * frame in the pass itself (DirectSink), so a chunk is that many socket writes, ~15-25 µs each on
+ * 2 cores: ~20 ms at most without a turn, about one garbage collection. One pass per event for up
+ * to a thousand subscribers lets each client's reads batch; 64 per turn measured slower at every
+ * percentile, with no refused write either way (docs/BENCHMARKS.md).
+ */
+const OFFER_CHUNK = 1024;
 
 class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterator<Row> {
   private queue: Row[] = [];
