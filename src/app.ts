@@ -15,20 +15,20 @@ import { expirePendingConsents } from "./services/consents.ts";
 import { applyOverdueReviews } from "./services/keyword-reviews.ts";
 import { createRuntime, type Runtime } from "./services/runtime.ts";
 
-const EXPIRY_INTERVAL_MS = 60_000;
-
 /**
- * Expires unconfirmed double opt-ins and applies held messages past their review deadline, once a
- * minute (one sweep at a time; errors are logged).
+ * Expires unconfirmed double opt-ins and applies held messages past their review deadline, every
+ * OPTGRAPH_SWEEP_INTERVAL_MS (one sweep at a time; errors are logged; 0: never).
  */
 function startExpirySweeper(runtime: Runtime, logError: (error: unknown) => void) {
   let running: Promise<unknown> = Promise.resolve();
+  const intervalMs = runtime.config.sweepIntervalMs;
+  if (intervalMs === 0) return { stop: async () => undefined };
   const timer = setInterval(() => {
     running = running.then(async () => {
       await expirePendingConsents(runtime).catch(logError);
       await applyOverdueReviews(runtime).catch(logError);
     });
-  }, EXPIRY_INTERVAL_MS);
+  }, intervalMs);
   timer.unref();
   return {
     stop: async () => {

@@ -211,6 +211,13 @@ export const VARIABLES = {
     description:
       "how long an idle keep-alive HTTP connection stays open: longer than clients keep theirs (undici: 4 s), so none reuses a closing one",
   }),
+  OPTGRAPH_SWEEP_INTERVAL_MS: integer({
+    default: 60_000,
+    min: 0,
+    max: 3_600_000,
+    description:
+      "how often lapsed double opt-ins expire and overdue held messages apply (0: never)",
+  }),
   OPTGRAPH_SHUTDOWN_GRACE_MS: integer({
     default: 10_000,
     min: 0,

@@ -44,6 +44,8 @@ export interface Config {
   /** GraphiQL, introspection and field suggestions */
   exposeSchema: boolean;
   shutdownGraceMs: number;
+  /** how often the expiry and review-deadline sweeps run (0: never) */
+  sweepIntervalMs: number;
   /** events a live subscription may hold for a slow consumer before it is closed */
   streamBufferSize: number;
   /** how often streams look for new rows without a wake-up */
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: read("REDIS_URL"),
     exposeSchema: read("OPTGRAPH_EXPOSE_SCHEMA"),
     shutdownGraceMs: read("OPTGRAPH_SHUTDOWN_GRACE_MS"),
+    sweepIntervalMs: read("OPTGRAPH_SWEEP_INTERVAL_MS"),
     streamBufferSize: read("OPTGRAPH_STREAM_BUFFER"),
     streamPollMs: read("OPTGRAPH_STREAM_POLL_MS"),
     sendCache: {

@@ -246,18 +246,20 @@ export async function optOut(runtime: Runtime, actor: Actor, input: OptOutInput)
 export async function expirePendingConsents(runtime: Runtime, now = new Date()): Promise<number> {
   const due = await runtime.prisma.consent.findMany({
     where: { status: "PENDING", expiresAt: { lte: now } },
-    select: {
-      organizationId: true,
-      campaignId: true,
-      method: true,
-      subscriber: { select: { phone: true } },
-    },
+    select: { organizationId: true, campaignId: true, method: true, subscriberId: true },
     orderBy: { id: "asc" },
   });
+  // nothing due: one statement (a relation in the select would read subscribers even for none)
+  if (due.length === 0) return 0;
+  const subscribers = await runtime.prisma.subscriber.findMany({
+    where: { id: { in: [...new Set(due.map((consent) => consent.subscriberId))] } },
+    select: { id: true, phone: true },
+  });
+  const phoneOf = new Map(subscribers.map((subscriber) => [subscriber.id, subscriber.phone]));
   const outcomes = await Promise.all(
     due.map((consent) =>
       write(runtime, consent.organizationId, {
-        phone: consent.subscriber.phone,
+        phone: phoneOf.get(consent.subscriberId)!,
         command: { kind: "EXPIRE", campaignId: consent.campaignId },
         context: {
           scope: null,

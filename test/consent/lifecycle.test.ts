@@ -3,7 +3,7 @@
 // the re-opt-in rule after an opt-out, confirmation and expiry of double opt-ins.
 import { describe, expect, it } from "vitest";
 import type { ConsentStatus } from "../generated/graphql.ts";
-import { testApp } from "../support/app.ts";
+import { recordQueries, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { failure, newOrganization, ok, rowCounts } from "../support/graphql.ts";
 import { expirePendingConsents } from "../../src/services/consents.ts";
@@ -467,5 +467,17 @@ describe("expiry of unconfirmed double opt-ins", () => {
         }),
       { code: "CONFLICT", message: /EXPIRED/ },
     );
+  });
+});
+
+describe("the expiry sweep", () => {
+  it("sends one statement when nothing is due (it runs every minute on every instance)", async () => {
+    const app = await testApp();
+    // nothing can have lapsed before 1970
+    const { result, queries } = await recordQueries(() =>
+      expirePendingConsents(app.runtime, new Date(0)),
+    );
+    expect(result).toBe(0);
+    expect(queries, queries.join("\n---\n")).toHaveLength(1);
   });
 });

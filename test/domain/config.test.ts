@@ -29,6 +29,7 @@ describe("loadConfig", () => {
       redisUrl: undefined,
       exposeSchema: true,
       shutdownGraceMs: 10_000,
+      sweepIntervalMs: 60_000,
       streamBufferSize: 1000,
       streamPollMs: 1000,
       sendCache: { enabled: true, maxConsents: 500_000, freshnessMs: 1000 },
@@ -120,6 +121,7 @@ describe("loadConfig", () => {
       TWILIO_AUTH_TOKEN: "token",
       REDIS_URL: "redis://cache:6379",
       OPTGRAPH_SHUTDOWN_GRACE_MS: "0",
+      OPTGRAPH_SWEEP_INTERVAL_MS: "0",
       OPTGRAPH_DATA_DIR: "memory://",
     });
     expect(config).toMatchObject({
@@ -133,6 +135,7 @@ describe("loadConfig", () => {
       twilioAuthToken: "token",
       redisUrl: "redis://cache:6379",
       shutdownGraceMs: 0,
+      sweepIntervalMs: 0,
       database: { kind: "pglite", dataDir: "memory://" },
     });
   });

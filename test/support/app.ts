@@ -27,6 +27,9 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     OPTGRAPH_RATE_LIMIT_VIEWER: "0",
     // tests send unknown keys from one address; the throttling test turns it on itself
     OPTGRAPH_AUTH_FAILURES_PER_MINUTE: "0",
+    // the sweeps' statements would land in a test's recorded queries whenever the minute came
+    // round; tests run the sweeps themselves, with their own clock
+    OPTGRAPH_SWEEP_INTERVAL_MS: "0",
     ...(engine === "postgres"
       ? { DATABASE_URL: inject("postgresUrl") }
       : { OPTGRAPH_DATA_DIR: "memory://" }),
