@@ -61,6 +61,7 @@ export function consentEventSource(prisma: Prisma): LogSource<ConsentEventRow, C
       (!filter.subscriberId || row.subscriberId === filter.subscriberId) &&
       (!filter.campaignIds ||
         (row.campaignId !== null && filter.campaignIds.includes(row.campaignId))),
+    headIn: (heads) => heads.ledger,
   };
 }
 
@@ -97,5 +98,6 @@ export function keywordEventSource(prisma: Prisma): LogSource<KeywordEventRow, K
     matches: (row: { campaignIds: string[] }, filter: KeywordEventFilter) =>
       (!filter.campaignId || row.campaignIds.includes(filter.campaignId)) &&
       (!filter.campaignIds || overlaps(row.campaignIds, filter.campaignIds)),
+    headIn: (heads) => heads.keywords,
   };
 }

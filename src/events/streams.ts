@@ -10,7 +10,7 @@
 // so requests (the writes that make the rows among them) go on being served meanwhile.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { DomainError } from "../domain/errors.ts";
-import type { Wakeups } from "./wakeups.ts";
+import type { LogHeads, Wakeups } from "./wakeups.ts";
 
 export interface Sequenced {
   sequence: number;
@@ -29,6 +29,8 @@ export interface LogSource<Row extends Sequenced, Filter> {
     filter: Filter | null,
   ): Promise<Row[]>;
   matches(row: Row, filter: Filter): boolean;
+  /** this log's head among a wake-up's heads, when the commit told it */
+  headIn(heads: LogHeads): number | undefined;
 }
 
 /**
@@ -37,10 +39,17 @@ export interface LogSource<Row extends Sequenced, Filter> {
  * so a row's writes to many sockets go out together rather than one promise chain each.
  */
 export interface DirectSink<Row> {
-  /** what must be ready before `row` can be taken at once (a shared result), or null */
-  prepare(row: Row): Promise<unknown> | null;
-  /** takes `row` at once, or answers false (it is then handed over as usual) */
-  take(row: Row): boolean;
+  /**
+   * What must be ready before `row` can be taken at once (a shared result: the same handle for
+   * every subscription that shares it, so the tailer awaits it once), or null.
+   */
+  prepare(row: Row): Prepared | null;
+  /** takes `row` at once once `prepared` is ready, or answers false (then it is handed over as usual) */
+  take(row: Row, prepared: Prepared): boolean;
+}
+
+export interface Prepared {
+  readonly ready: Promise<unknown>;
 }
 
 export class SlowConsumerError extends DomainError {
@@ -75,6 +84,9 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
   private failure: unknown = null;
   private replayPage: Row[] = [];
   private sink: DirectSink<Row> | null = null;
+  /** the row the sink prepared for in the tailer's current pass, and its handle */
+  private preparedRow: Row | null = null;
+  private prepared: Prepared | null = null;
 
   constructor(
     private readonly source: LogSource<Row, Filter>,
@@ -102,9 +114,12 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
   }
 
   /** Called by the tailer before `offer`: what the sink needs ready to take `row` at once. */
-  prepare(row: Row): Promise<unknown> | null {
+  prepare(row: Row): Prepared | null {
+    this.preparedRow = this.prepared = null;
     if (!this.sink || !this.waiting || !this.wants(row)) return null;
-    return this.sink.prepare(row);
+    this.prepared = this.sink.prepare(row);
+    if (this.prepared) this.preparedRow = row;
+    return this.prepared;
   }
 
   /** Called by the tailer, synchronously, for every new row of the organization. */
@@ -116,9 +131,12 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
     }
     if (row.sequence <= this.watermark) return;
     this.watermark = row.sequence;
-    if (!this.source.matches(row, this.filter)) return;
+    // prepared for this row: it matched (a row's match does not change)
+    const prepared = this.preparedRow === row ? this.prepared : null;
+    this.preparedRow = this.prepared = null;
+    if (prepared === null && !this.source.matches(row, this.filter)) return;
     // idle (nothing in flight, nothing queued): the sink may take it in this pass, in order
-    if (this.waiting && this.sink?.take(row)) return;
+    if (prepared !== null && this.waiting && this.sink!.take(row, prepared)) return;
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = this.failing = null;
@@ -240,6 +258,8 @@ class Tailer<Row extends Sequenced, Filter> {
   private cursor: number | null = null;
   private reading = false;
   private again = false;
+  /** while reading: the furthest head a wake-up since told of (-1: one told of none, read again) */
+  private againUpTo = 0;
   private running: Promise<void> = Promise.resolve();
 
   constructor(
@@ -259,9 +279,14 @@ class Tailer<Row extends Sequenced, Filter> {
     return this.running;
   }
 
-  wake() {
+  /** Reads the new rows; `upTo`, when known, is where the commit that woke it left the log. */
+  wake(upTo?: number) {
+    // rows it has read already (its own instance's commit, heard back): nothing to read
+    if (upTo !== undefined && this.cursor !== null && upTo <= this.cursor) return;
     if (this.reading) {
       this.again = true;
+      this.againUpTo =
+        upTo === undefined || this.againUpTo < 0 ? -1 : Math.max(this.againUpTo, upTo);
       return;
     }
     this.reading = true;
@@ -274,6 +299,7 @@ class Tailer<Row extends Sequenced, Filter> {
     try {
       do {
         this.again = false;
+        this.againUpTo = 0;
         if (this.cursor === null) this.cursor = await this.source.head(this.organizationId);
         for (;;) {
           const rows = await this.source.read(this.organizationId, this.cursor, null, PAGE, null);
@@ -283,7 +309,8 @@ class Tailer<Row extends Sequenced, Filter> {
           }
           if (rows.length < PAGE) break;
         }
-      } while (this.again);
+        // a wake-up meanwhile only for rows read since (its own commit, heard back) reads nothing
+      } while (this.again && (this.againUpTo < 0 || this.againUpTo > (this.cursor ?? -1)));
     } catch (error) {
       this.onError(error);
     }
@@ -296,12 +323,12 @@ class Tailer<Row extends Sequenced, Filter> {
    */
   private async offer(row: Row) {
     // what the subscriptions' sinks need first (one shared result for many), together
-    let ready: Set<Promise<unknown>> | null = null;
+    let ready: Set<Prepared> | null = null;
     for (const subscription of this.subscriptions) {
-      const pending = subscription.prepare(row);
-      if (pending) (ready ??= new Set()).add(pending);
+      const prepared = subscription.prepare(row);
+      if (prepared) (ready ??= new Set()).add(prepared);
     }
-    if (ready) await Promise.allSettled(ready);
+    if (ready) await Promise.allSettled(Array.from(ready, (prepared) => prepared.ready));
     let offered = 0;
     for (const subscription of this.subscriptions) {
       subscription.offer(row);
@@ -329,8 +356,8 @@ export class LogStreams<Row extends Sequenced, Filter> {
     wakeups: Wakeups,
     private readonly options: StreamOptions,
   ) {
-    this.unsubscribe = wakeups.subscribe((organizationId) =>
-      this.tailers.get(organizationId)?.wake(),
+    this.unsubscribe = wakeups.subscribe((organizationId, heads) =>
+      this.tailers.get(organizationId)?.wake(source.headIn(heads)),
     );
     this.poll = setInterval(
       () => this.tailers.forEach((tailer) => tailer.wake()),

@@ -1,17 +1,50 @@
 // Wake-ups: after a transaction that appended to an organization's ledger or message log commits,
 // every instance is told to read that organization's new rows. In-process always; across
 // instances through Redis pub/sub when REDIS_URL is set, else PostgreSQL LISTEN/NOTIFY. A missed
-// wake-up only delays delivery: tailers also poll (src/events/streams.ts).
+// wake-up only delays delivery: tailers also poll (src/events/streams.ts). A ledger commit's
+// wake-up also says where it left the logs ("<id> <ledger> <keywords>"), so an instance that hears
+// its own commit back, its tailers already past it, reads nothing for it; a bare id (from an
+// older instance, or a write that does not know) is read as before.
 import { EventEmitter } from "node:events";
 import { Redis } from "ioredis";
 import pg from "pg";
 
 export const WAKEUP_CHANNEL = "optgraph_ledger";
 
+/**
+ * Where a commit left the organization's logs, when it knows: a reader already past them has
+ * nothing to read for that wake-up (the one an instance hears back for its own commit, say).
+ */
+export interface LogHeads {
+  /** the consent ledger's last sequence the commit wrote */
+  ledger?: number;
+  /** the inbound-message log's last sequence the commit wrote */
+  keywords?: number;
+}
+
+const UNKNOWN: LogHeads = Object.freeze({});
+
+/** A wake-up's payload: the organization's id, then the heads it knows ("<id> <ledger> <keywords>"). */
+export function wakeupPayload(organizationId: string, heads: LogHeads = UNKNOWN): string {
+  if (heads.ledger === undefined && heads.keywords === undefined) return organizationId;
+  return `${organizationId} ${heads.ledger ?? ""} ${heads.keywords ?? ""}`;
+}
+
+/** The organization and heads of a wake-up's payload; a bare id (an older instance's) knows none. */
+export function readWakeup(payload: string): { organizationId: string; heads: LogHeads } {
+  const [organizationId, ledger, keywords] = payload.split(" ");
+  const head = (text: string | undefined) => {
+    const value = text ? Number(text) : NaN;
+    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  };
+  const heads = { ledger: head(ledger), keywords: head(keywords) };
+  return { organizationId, heads };
+}
+
 export interface Wakeups {
-  /** tells every instance (this one included) that the organization's logs grew */
-  publish(organizationId: string): void;
-  subscribe(listener: (organizationId: string) => void): () => void;
+  /** tells every instance (this one included) that the organization's logs grew (to `heads`) */
+  publish(organizationId: string, heads?: LogHeads): void;
+  subscribe(listener: (organizationId: string, heads: LogHeads) => void): () => void;
   /**
    * Since when (performance.now()) this instance has heard other instances' wake-ups without a
    * break; null while it cannot (its LISTEN or SUBSCRIBE connection is down). A reader that must
@@ -22,7 +55,7 @@ export interface Wakeups {
 }
 
 type Remote = {
-  publish(organizationId: string): void;
+  publish(payload: string): void;
   listeningSince(): number | null;
   close(): Promise<void>;
 };
@@ -33,10 +66,10 @@ function compose(
   onError: (error: unknown) => void,
 ): Wakeups {
   return {
-    publish(organizationId) {
-      local.emit("wake", organizationId);
+    publish(organizationId, heads = UNKNOWN) {
+      local.emit("wake", organizationId, heads);
       try {
-        remote?.publish(organizationId);
+        remote?.publish(wakeupPayload(organizationId, heads));
       } catch (error) {
         onError(error);
       }
@@ -51,6 +84,12 @@ function compose(
       await remote?.close();
     },
   };
+}
+
+/** Tells this instance's listeners of another instance's (or its own, heard back) wake-up. */
+function emit(local: EventEmitter, payload: string) {
+  const { organizationId, heads } = readWakeup(payload);
+  local.emit("wake", organizationId, heads);
 }
 
 /** Wake-ups within this process only (the embedded database has one instance). */
@@ -106,8 +145,7 @@ export function postgresWakeups(
       application_name: pool.options.application_name,
     });
     next.on("notification", (message) => {
-      if (message.channel === WAKEUP_CHANNEL && message.payload)
-        local.emit("wake", message.payload);
+      if (message.channel === WAKEUP_CHANNEL && message.payload) emit(local, message.payload);
     });
     next.on("error", () => {
       // the connection broke: listen again on a new one
@@ -164,8 +202,8 @@ export function postgresWakeups(
   return compose(
     local,
     {
-      publish: (organizationId) => {
-        pool.query("select pg_notify($1, $2)", [WAKEUP_CHANNEL, organizationId]).catch(onError);
+      publish: (payload) => {
+        pool.query("select pg_notify($1, $2)", [WAKEUP_CHANNEL, payload]).catch(onError);
       },
       listeningSince: () => since,
       close: async () => {
@@ -192,14 +230,14 @@ export function redisWakeups(url: string, onError: (error: unknown) => void): Wa
   subscriber.subscribe(WAKEUP_CHANNEL).then(() => (since ??= performance.now()), onError);
   subscriber.on("ready", () => (since ??= performance.now()));
   subscriber.on("close", () => (since = null));
-  subscriber.on("message", (channel: string, organizationId: string) => {
-    if (channel === WAKEUP_CHANNEL) local.emit("wake", organizationId);
+  subscriber.on("message", (channel: string, payload: string) => {
+    if (channel === WAKEUP_CHANNEL) emit(local, payload);
   });
   return compose(
     local,
     {
-      publish: (organizationId) => {
-        publisher.publish(WAKEUP_CHANNEL, organizationId).catch(onError);
+      publish: (payload) => {
+        publisher.publish(WAKEUP_CHANNEL, payload).catch(onError);
       },
       listeningSince: () => since,
       close: async () => {

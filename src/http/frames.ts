@@ -31,37 +31,50 @@ const framePrefix = (id: string) =>
 
 export interface FrameWriter {
   /**
-   * Sends the `next` message carrying `payload` (JSON text); settles once the socket took it.
-   * Like graphql-ws, a subscription pulls its next event only then, so a client that stops
+   * Sends the `next` message carrying `payload` (JSON as UTF-8 bytes); settles once the socket
+   * took it. Like graphql-ws, a subscription pulls its next event only then, so a client that stops
    * reading stops its subscription's pulls and its bounded buffer overflows.
    */
-  next(payload: string): Promise<void>;
+  next(payload: Buffer): Promise<void>;
   /**
    * Sends the `next` message at once, without waiting for the socket: only while the socket holds
    * little unsent (else false, and the caller goes through `next`, which waits).
    */
-  write(payload: string): boolean;
+  write(payload: Buffer): boolean;
 }
 
 /** Unsent bytes past which a frame waits for the socket rather than being written at once. */
 const WRITE_AT_ONCE_LIMIT = 16 * 1024;
 
+/** a text frame, as graphql-ws sends (ws would send a Buffer as a binary one) */
+const TEXT = { binary: false } as const;
+const CLOSING_BRACE = 0x7d;
+
 export function frameWriter({ socket, subscriptionId }: FrameTarget): FrameWriter {
-  const prefix = framePrefix(subscriptionId);
+  // the frame is this subscription's prefix, the payload's bytes (encoded once for every
+  // subscriber) and a closing brace: one copy per subscriber, no string to encode
+  const prefix = Buffer.from(framePrefix(subscriptionId));
+  const frame = (payload: Buffer) => {
+    const bytes = Buffer.allocUnsafe(prefix.length + payload.length + 1);
+    bytes.set(prefix, 0);
+    bytes.set(payload, prefix.length);
+    bytes[bytes.length - 1] = CLOSING_BRACE;
+    return bytes;
+  };
   return {
     next(payload) {
       // graphql-ws sends nothing on a socket that is no longer open
       if (socket.readyState !== socket.OPEN) return Promise.resolve();
       return new Promise<void>((resolve) => {
         // a failed write means the socket is closing: its close ends the subscription
-        socket.send(`${prefix}${payload}}`, () => resolve());
+        socket.send(frame(payload), TEXT, () => resolve());
       });
     },
     write(payload) {
       if (socket.readyState !== socket.OPEN || socket.bufferedAmount > WRITE_AT_ONCE_LIMIT) {
         return false;
       }
-      socket.send(`${prefix}${payload}}`);
+      socket.send(frame(payload), TEXT);
       return true;
     },
   };

@@ -20,7 +20,7 @@ import {
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "../schema/context.ts";
-import type { DirectSink } from "../events/streams.ts";
+import type { DirectSink, Prepared } from "../events/streams.ts";
 import { frameTargetOf, frameWriter, type FrameWriter } from "./frames.ts";
 
 /** Results kept this long after their first execution, for subscribers that read a little later. */
@@ -30,6 +30,7 @@ const MAX_ENTRIES = 20_000;
 /** One execution's result, and its JSON as a graphql-ws payload once asked for. */
 export class SharedResult {
   private text: string | null | undefined;
+  private bytes: Buffer | null | undefined;
 
   constructor(readonly result: ExecutionResult) {}
 
@@ -43,13 +44,35 @@ export class SharedResult {
     }
     return this.text;
   }
+
+  /** The payload's JSON as UTF-8 bytes (encoded once for every subscriber); null as `json`. */
+  payload(): Buffer | null {
+    if (this.bytes === undefined) {
+      const json = this.json();
+      this.bytes = json === null ? null : Buffer.from(json);
+    }
+    return this.bytes;
+  }
 }
 
-interface Entry {
-  result: Promise<SharedResult>;
+/** One execution, shared: what the tailer awaits once for all the subscribers it serves. */
+class Entry implements Prepared {
+  readonly ready: Promise<SharedResult>;
   /** the result once computed */
-  value: SharedResult | null;
-  expires: number;
+  value: SharedResult | null = null;
+
+  constructor(
+    work: () => Promise<ExecutionResult>,
+    readonly expires: number,
+  ) {
+    this.ready = work().then((done) => (this.value = new SharedResult(done)));
+  }
+}
+
+/** The row a share key's subscribers were last offered, and its entry. */
+interface Offered {
+  row: unknown;
+  entry: Entry;
 }
 
 const documentIds = new WeakMap<DocumentNode, number>();
@@ -116,24 +139,53 @@ function eventKey(payload: unknown): string | null {
 
 export class SharedResults {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Per share key, the row its subscribers were offered last: a tailer offers one row object to
+   * all of them in turn, so each finds the shared result by the row's identity, without building
+   * and hashing a key of its own.
+   */
+  private readonly offered = new Map<string, Offered>();
 
+  /** The result of `key` (a share key and an event), computed by `work` once. */
   run(key: string, work: () => Promise<ExecutionResult>): Promise<SharedResult> {
-    const now = Date.now();
-    const hit = this.entries.get(key);
-    if (hit && hit.expires > now) return hit.result;
-    if (this.entries.size >= MAX_ENTRIES) this.sweep(now);
-    const entry: Entry = { result: null as never, value: null, expires: now + TTL_MS };
-    entry.result = work().then((done) => (entry.value = new SharedResult(done)));
-    const result = entry.result;
-    this.entries.set(key, entry);
-    // a failed execution is not kept: the next subscriber tries again
-    result.catch(() => this.entries.delete(key));
-    return result;
+    return this.entry(key, work).ready;
   }
 
-  /** The result kept for `key` once computed, else null (then `run`). */
-  peek(key: string): SharedResult | null {
-    return this.entries.get(key)?.value ?? null;
+  /**
+   * The result of `row`, an event of the tailer's pass, for the subscribers of `shareKey`
+   * (computed by `work` once); null when the row is not an event that can be shared.
+   */
+  prepare(
+    shareKey: string,
+    row: unknown,
+    work: (row: unknown) => Promise<ExecutionResult>,
+  ): Prepared | null {
+    const last = this.offered.get(shareKey);
+    if (last !== undefined && last.row === row) return last.entry;
+    const event = eventKey(row);
+    if (event === null) return null;
+    const entry = this.entry(`${shareKey}|${event}`, () => work(row));
+    this.offered.set(shareKey, { row, entry });
+    return entry;
+  }
+
+  /** The result `prepare` answered `prepared` for, once computed; else null. */
+  static valueOf(prepared: Prepared): SharedResult | null {
+    return prepared instanceof Entry ? prepared.value : null;
+  }
+
+  private entry(key: string, work: () => Promise<ExecutionResult>): Entry {
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.expires > now) return hit;
+    if (this.entries.size >= MAX_ENTRIES) this.sweep(now);
+    const entry = new Entry(work, now + TTL_MS);
+    this.entries.set(key, entry);
+    // a failed execution is not kept: the next subscriber tries again
+    entry.ready.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    return entry;
   }
 
   private sweep(now: number) {
@@ -141,6 +193,9 @@ export class SharedResults {
       if (entry.expires <= now) this.entries.delete(key);
     }
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    for (const [shareKey, last] of this.offered) {
+      if (last.entry.expires <= now || this.entries.size === 0) this.offered.delete(shareKey);
+    }
   }
 }
 
@@ -192,9 +247,9 @@ function framedIterator<T>(
         if (step.done || returned) return { done: true, value: undefined };
         const shared = await map(step.value);
         if (returned) return { done: true, value: undefined };
-        const json = shared.json();
-        if (json === null) return { done: false, value: shared.result };
-        await frames.next(json);
+        const payload = shared.payload();
+        if (payload === null) return { done: false, value: shared.result };
+        await frames.next(payload);
       }
     },
     async return() {
@@ -233,14 +288,10 @@ export function useSharedEventExecution(shared = new SharedResults()): Plugin {
           };
           // a live stream's rows are written in the tailer's pass once their result is shared
           stream.attachSink?.({
-            prepare: (row) => {
-              const event = eventKey(row);
-              return event ? shared.run(`${key}|${event}`, () => run(row)) : null;
-            },
-            take: (row) => {
-              const event = eventKey(row);
-              const json = event ? shared.peek(`${key}|${event}`)?.json() : null;
-              return typeof json === "string" && frames.write(json);
+            prepare: (row) => shared.prepare(key, row, run),
+            take: (_row, prepared) => {
+              const payload = SharedResults.valueOf(prepared)?.payload();
+              return payload != null && frames.write(payload);
             },
           });
           return framedIterator(stream, sharedRun, frames);

@@ -15,6 +15,7 @@ import { countCommitted } from "./consent-metrics.ts";
 import { appendChanges, lockHead, type LedgerOutcome, type LedgerRequest } from "./ledger-batch.ts";
 import { inTurn, LedgerBusyError } from "./ledger-gate.ts";
 import type { Runtime } from "./runtime.ts";
+import type { LogHeads } from "../events/wakeups.ts";
 
 export type {
   AppendOptions,
@@ -122,9 +123,22 @@ async function commitBatch(runtime: Runtime, organizationId: string, batch: Wait
     batch.map((w) => w.request.phone),
     outcomes,
   );
-  runtime.wakeups.publish(organizationId);
+  runtime.wakeups.publish(organizationId, headsOf(outcomes));
   countCommitted(outcomes);
   batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
+}
+
+/** Where a committed batch left the organization's logs (the last sequence each one got). */
+function headsOf(outcomes: readonly LedgerOutcome[]): LogHeads {
+  const heads: LogHeads = {};
+  for (const outcome of outcomes) {
+    if (outcome.kind !== "WRITTEN") continue;
+    for (const event of outcome.events) heads.ledger = Math.max(heads.ledger ?? 0, event.sequence);
+    if (outcome.keywordEvent) {
+      heads.keywords = Math.max(heads.keywords ?? 0, outcome.keywordEvent.sequence);
+    }
+  }
+  return heads;
 }
 
 /** Runs `work` in a plain SQL transaction in the organization's turn among this process's writers. */

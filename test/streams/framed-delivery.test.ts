@@ -31,7 +31,10 @@ async function rawConnection(app: App, key: string) {
   const socket = new WebSocket(`ws://127.0.0.1:${app.server.port}/graphql`, "graphql-transport-ws");
   const raw: string[] = [];
   const frames: Frame[] = [];
-  socket.on("message", (data) => {
+  /** messages sent as binary frames (graphql-ws clients in browsers expect text) */
+  let binary = 0;
+  socket.on("message", (data, isBinary) => {
+    if (isBinary) binary++;
     raw.push(String(data));
     frames.push(JSON.parse(String(data)) as Frame);
   });
@@ -46,6 +49,7 @@ async function rawConnection(app: App, key: string) {
   return {
     raw,
     frames,
+    binaryMessages: () => binary,
     subscribe: (id: string) =>
       socket.send(JSON.stringify({ id, type: "subscribe", payload: { query: QUERY } })),
     complete: (id: string) => socket.send(JSON.stringify({ id, type: "complete" })),
@@ -120,6 +124,8 @@ describe(`framed fan-out over graphql-ws (${engine})`, () => {
         }
       }
       expect(all.flatMap((c) => c.frames).filter((f) => f.type === "error")).toEqual([]);
+      // text frames, as graphql-ws sends them (a browser would hand a Blob to its parser)
+      expect(all.map((c) => c.binaryMessages())).toEqual([0, 0, 0]);
 
       // a completed subscription gets no more frames; the others go on
       first.complete(ids[1]);

@@ -13,7 +13,7 @@ import {
   type ConsentEventRow,
 } from "../../src/events/sources.ts";
 import { LogStreams, type LogSource } from "../../src/events/streams.ts";
-import { localWakeups, type Wakeups } from "../../src/events/wakeups.ts";
+import { localWakeups, readWakeup, wakeupPayload, type Wakeups } from "../../src/events/wakeups.ts";
 import { testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization } from "../support/graphql.ts";
@@ -68,6 +68,7 @@ function gatedSource(app: App) {
       return rows;
     },
     matches: real.matches,
+    headIn: real.headIn,
   };
   return {
     source,
@@ -202,5 +203,52 @@ describe("the replay → live hand-over under forced interleavings", () => {
     await tick();
     expect(sub.errors).toEqual([]);
     expect(sub.sequences).toEqual(range(6, 12));
+  });
+
+  it("D: a commit heard twice (its own wake-up, then heard back) is read once; a wake-up of no head is read", async () => {
+    const { org, write } = await ledgerWith(3);
+    const gated = gatedSource(app);
+    const logs = start(gated);
+    const sub = consume(logs.open(org.rowId, 0, filter));
+    await until(() => sub.sequences.length === 3, "1..3 replayed");
+    await until(() => gated.events.tailerReads > 0, "the tailer to read from the head");
+    await tick();
+    const reads = gated.events.tailerReads;
+    // a wake-up that tells of rows the tailer has read: nothing to read
+    wakeups.publish(org.rowId, { ledger: 3 });
+    await tick();
+    await tick();
+    expect(gated.events.tailerReads).toBe(reads);
+    // row 4's wake-up, and the same one heard back while its read is under way: one read
+    const held = deferred();
+    gated.gates.tailerRead = held.promise;
+    await write();
+    wakeups.publish(org.rowId, { ledger: 4 });
+    wakeups.publish(org.rowId, { ledger: 4 });
+    held.resolve();
+    await until(() => sub.sequences.includes(4), "row 4 live");
+    await tick();
+    await tick();
+    expect(gated.events.tailerReads).toBe(reads + 1);
+    // a wake-up that tells no head (an older instance's) is read
+    wakeups.publish(org.rowId);
+    await until(() => gated.events.tailerReads === reads + 2, "a read for a wake-up of no head");
+    expect(sub.errors).toEqual([]);
+    expect(sub.sequences).toEqual(range(1, 4));
+  });
+});
+
+describe("wake-up payloads", () => {
+  const id = "019acb6e-0000-7000-8000-000000000001";
+  it("carry the heads a commit knows, and a bare id (an older instance's) knows none", () => {
+    expect(wakeupPayload(id)).toBe(id);
+    expect(readWakeup(id)).toEqual({ organizationId: id, heads: {} });
+    for (const heads of [{ ledger: 12 }, { keywords: 4 }, { ledger: 0, keywords: 7 }]) {
+      expect(readWakeup(wakeupPayload(id, heads))).toEqual({ organizationId: id, heads });
+    }
+    // what is no head is none (a reader then reads)
+    for (const bad of [`${id} x `, `${id} -1 `, `${id} 1.5 `, `${id} 1e400 `]) {
+      expect(readWakeup(bad).heads.ledger).toBeUndefined();
+    }
   });
 });
