@@ -38,10 +38,26 @@ interface TestDb {
   close(): Promise<void>;
 }
 
+/** An empty in-memory PGlite's data directory, made once: loading it is a second, initdb several. */
+let emptyDataDir: Promise<Blob> | undefined;
+
+/** A fresh, empty in-memory PGlite (from the one initdb this file runs). */
+async function emptyPglite(): Promise<PGlite> {
+  emptyDataDir ??= (async () => {
+    const first = await PGlite.create();
+    try {
+      return await first.dumpDataDir("none");
+    } finally {
+      await first.close();
+    }
+  })();
+  return PGlite.create({ loadDataDir: await emptyDataDir });
+}
+
 /** An empty database: an in-memory PGlite, or a uniquely named database on TEST_DATABASE_URL's server. */
 async function openDb(engine: Engine): Promise<TestDb> {
   if (engine === "pglite") {
-    const pglite = new PGlite();
+    const pglite = await emptyPglite();
     return {
       target: { kind: "pglite", pglite },
       query: async <T>(sql: string, params?: unknown[]) =>
@@ -278,7 +294,7 @@ describe.runIf(engines.includes("pglite"))("createMigration", () => {
     const dir = mkdtempSync(join(tmpdir(), "optgraph-migrations-"));
     dirs.push(dir);
     cpSync(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
-    const pglite = new PGlite();
+    const pglite = await emptyPglite();
     try {
       expect(
         await createMigration({ kind: "pglite", pglite }, "drift_check", { migrationsDir: dir }),
@@ -291,7 +307,7 @@ describe.runIf(engines.includes("pglite"))("createMigration", () => {
   it("writes <timestamp>_<name>/migration.sql and the lock file into an empty migrations directory", async () => {
     const dir = mkdtempSync(join(tmpdir(), "optgraph-migrations-"));
     dirs.push(dir);
-    const pglite = new PGlite();
+    const pglite = await emptyPglite();
     try {
       const file = await createMigration({ kind: "pglite", pglite }, "init", {
         migrationsDir: dir,

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { scrub } from "../../src/http/logging.ts";
-import { engine } from "../support/app.ts";
+import { embeddedDataDir, engine } from "../support/app.ts";
 
 const KEY = "og_logs_test_key_0123456789";
 
@@ -25,7 +25,7 @@ describe.runIf(engine === "pglite")("request logs", () => {
         PORT: "0",
         HOST: "127.0.0.1",
         LOG_LEVEL: "info",
-        OPTGRAPH_DATA_DIR: "memory://",
+        OPTGRAPH_DATA_DIR: embeddedDataDir(),
         OPTGRAPH_ADMIN_KEY: KEY,
       },
     });

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { requestIdOf } from "../../src/http/edge.ts";
-import { engine } from "../support/app.ts";
+import { embeddedDataDir, engine } from "../support/app.ts";
 
 describe("requestIdOf", () => {
   it.each([
@@ -40,7 +40,7 @@ describe.runIf(engine === "pglite")("the log stream", () => {
         PORT: "0",
         HOST: "127.0.0.1",
         LOG_LEVEL: "info",
-        OPTGRAPH_DATA_DIR: "memory://",
+        OPTGRAPH_DATA_DIR: embeddedDataDir(),
       },
     });
     let stdout = "";

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { graphql } from "../generated/gql.ts";
 import { disclosures } from "../support/fixtures.ts";
-import { engine, testEnv } from "../support/app.ts";
+import { embeddedDataDir, engine, testEnv } from "../support/app.ts";
 import { ActivateCampaign, CreateCampaign, CreateSender, OptIn } from "../support/documents.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -33,7 +33,7 @@ function startScript(script: string, env: Record<string, string> = {}): Promise<
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
-      ...testEnv({ OPTGRAPH_DATA_DIR: "memory://" }),
+      ...testEnv({ OPTGRAPH_DATA_DIR: embeddedDataDir() }),
       DATABASE_URL: "",
       OPTGRAPH_ADMIN_KEY: KEY,
       LOG_LEVEL: process.env.SHUTDOWN_DEBUG ? "info" : "warn",

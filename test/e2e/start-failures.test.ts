@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { engine } from "../support/app.ts";
+import { embeddedDataDir, engine } from "../support/app.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -47,7 +47,7 @@ describe.runIf(engine === "pglite")("start-up failures", { timeout: 120_000 }, (
     occupied = createServer();
     await new Promise<void>((resolve) => occupied!.listen(0, "127.0.0.1", resolve));
     const port = (occupied.address() as { port: number }).port;
-    const result = await run({ PORT: String(port), OPTGRAPH_DATA_DIR: "memory://" });
+    const result = await run({ PORT: String(port), OPTGRAPH_DATA_DIR: embeddedDataDir() });
     expect(result.code).toBe(1);
     expect(lines(result.stderr)).toEqual([
       `optgraph cannot start: port ${port} on 127.0.0.1 is already in use (PORT, HOST): stop the other process or choose another port`,
@@ -71,7 +71,7 @@ describe.runIf(engine === "pglite")("start-up failures", { timeout: 120_000 }, (
     const result = await run(
       {
         NODE_ENV: "test",
-        OPTGRAPH_DATA_DIR: "memory://",
+        OPTGRAPH_DATA_DIR: embeddedDataDir(),
         OPTGRAPH_ADMN_KEY: "og_misspelled_key_0123456789",
       },
       (stdout) => stdout.includes("ready on"),

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type App } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import { testEnv } from "../support/app.ts";
+import { embeddedDataDir, testEnv } from "../support/app.ts";
 
 const PLATFORM = "og_platform_key_of_its_own_0123456789";
 
@@ -35,7 +35,7 @@ const globalId = (id: string) => Buffer.from(`ApiKey:${id}`).toString("base64");
 
 beforeAll(async () => {
   const env: Record<string, string> = testEnv({
-    OPTGRAPH_DATA_DIR: "memory://",
+    OPTGRAPH_DATA_DIR: embeddedDataDir(),
     OPTGRAPH_ADMIN_KEY: PLATFORM,
   });
   delete env.DATABASE_URL;

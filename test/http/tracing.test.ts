@@ -328,12 +328,13 @@ describe("tracing off", () => {
     const receiver = otlpReceiver();
     await new Promise<void>((resolve) => receiver.server.listen(0, "127.0.0.1", resolve));
     const port = (receiver.server.address() as AddressInfo).port;
-    const base = testEnv({ LOG_LEVEL: "silent" });
+    // a database each: the two processes run at once
+    const base = () => testEnv({ LOG_LEVEL: "silent" });
     try {
       const [off, on] = await Promise.all([
-        modulesLoaded({ ...base, OTEL_SERVICE_NAME: "optgraph" }),
+        modulesLoaded({ ...base(), OTEL_SERVICE_NAME: "optgraph" }),
         // the default protocol this time: OTLP/HTTP with protobuf
-        modulesLoaded({ ...base, ...OTEL_ENV(port), OTEL_EXPORTER_OTLP_PROTOCOL: "" }),
+        modulesLoaded({ ...base(), ...OTEL_ENV(port), OTEL_EXPORTER_OTLP_PROTOCOL: "" }),
       ]);
       expect(off.filter((m) => SDK.test(m))).toEqual([]);
       // the same check sees the SDK when tracing is on

@@ -14,14 +14,15 @@ import type { Actor } from "../../src/domain/api-key.ts";
 import { createCampaign, setCampaignStatus } from "../../src/services/campaigns.ts";
 import { createSender } from "../../src/services/senders.ts";
 import type { Prisma } from "../../src/db/client.ts";
-import { engine, testApp, testEnv } from "../support/app.ts";
+import { embeddedDataDir, engine, testApp, testEnv } from "../support/app.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
 import { newOrganization } from "../support/graphql.ts";
 import { CSV_HEADER, globalId } from "./support.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), "optgraph-import-cli-"));
-const dataDir = join(dir, "db");
+// a data directory of its own, started from the run's migrated template on PGlite
+const dataDir = engine === "pglite" ? embeddedDataDir() : join(dir, "db");
 
 /** The environment the command runs in: the test run's PostgreSQL, or a data directory of its own. */
 const cliEnv = () =>

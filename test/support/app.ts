@@ -1,6 +1,8 @@
 // One running optgraph per test worker (real HTTP on port 0, on PGlite or PostgreSQL as the
 // project says), shared by every test in the worker. Tests isolate by data: each makes its own
 // organization with `newOrganization()`.
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { inject } from "vitest";
 import { startApp, type App } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
@@ -11,6 +13,27 @@ export type Engine = "pglite" | "postgres";
 export const engine = (process.env.OPTGRAPH_TEST_ENGINE ?? "pglite") as Engine;
 
 let shared: Promise<App> | undefined;
+
+let copies = 0;
+let copiesDir: string | null = null;
+
+/**
+ * A fresh embedded data directory for one server: a copy of the run's migrated template (a second
+ * instead of PGlite's initdb), removed when the worker exits; `memory://` outside the pglite project.
+ */
+export function embeddedDataDir(): string {
+  const template = inject("pgliteTemplate");
+  if (!template) return "memory://";
+  if (copiesDir === null) {
+    const dir = join(template.copies, String(process.pid));
+    mkdirSync(dir, { recursive: true });
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    copiesDir = dir;
+  }
+  const dataDir = join(copiesDir, String(++copies));
+  cpSync(template.dataDir, dataDir, { recursive: true });
+  return dataDir;
+}
 
 /** Environment for a server of this test project (PGlite in memory, or the run's PostgreSQL). */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -32,7 +55,7 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     OPTGRAPH_SWEEP_INTERVAL_MS: "0",
     ...(engine === "postgres"
       ? { DATABASE_URL: inject("postgresUrl") }
-      : { OPTGRAPH_DATA_DIR: "memory://" }),
+      : { OPTGRAPH_DATA_DIR: extra.OPTGRAPH_DATA_DIR ?? embeddedDataDir() }),
     ...extra,
   };
 }

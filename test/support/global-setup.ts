@@ -1,6 +1,14 @@
 // Before the postgres project runs: a fresh, uniquely named database on TEST_DATABASE_URL's
 // server, migrated once; dropped after the run. Runs never collide.
+// Before the pglite project runs: an embedded data directory, created and migrated once, that each
+// test server starts from a copy of (test/support/app.ts): PGlite's initdb takes seconds, a copy
+// a fraction of one. Removed, with every copy, after the run.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { applyMigrations } from "../../src/db/migrate.ts";
@@ -8,10 +16,13 @@ import { applyMigrations } from "../../src/db/migrate.ts";
 declare module "vitest" {
   export interface ProvidedContext {
     postgresUrl: string;
+    /** a migrated embedded data directory to copy, and where copies go */
+    pgliteTemplate: { dataDir: string; copies: string };
   }
 }
 
 export default async function setup(project: TestProject) {
+  if (project.name === "pglite") return embeddedTemplate(project);
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl || project.name !== "postgres") return;
   const name = `optgraph_test_${process.pid}_${randomBytes(4).toString("hex")}`;
@@ -29,4 +40,18 @@ export default async function setup(project: TestProject) {
     await client.query(`drop database if exists "${name}" with (force)`);
     await client.end();
   };
+}
+
+async function embeddedTemplate(project: TestProject) {
+  const base = mkdtempSync(join(tmpdir(), "optgraph-test-pglite-"));
+  const dataDir = join(base, "template");
+  // in a process of its own: Prisma's migration engine is one per process, and the postgres
+  // project's setup runs it here
+  await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "test/support/pglite-template.ts", dataDir],
+    { cwd: new URL("../../", import.meta.url) },
+  );
+  project.provide("pgliteTemplate", { dataDir, copies: join(base, "copies") });
+  return () => rmSync(base, { recursive: true, force: true });
 }
