@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startApp, type App } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { PLATFORM_KEY, testEnv } from "../support/app.ts";
@@ -307,6 +307,10 @@ function modulesLoaded(env: Record<string, string>): Promise<string[]> {
       ["--import", "tsx", "--input-type=module", "--eval", script],
       { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
+    // a test that fails or times out leaves no process behind to load the machine
+    onTestFinished(() => {
+      child.kill("SIGKILL");
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (chunk) => (out += chunk));
