@@ -257,9 +257,11 @@ class Tailer<Row extends Sequenced, Filter> {
   readonly subscriptions = new Set<Subscription<Row, Filter>>();
   private cursor: number | null = null;
   private reading = false;
-  private again = false;
-  /** while reading: the furthest head a wake-up since told of (-1: one told of none, read again) */
-  private againUpTo = 0;
+  /**
+   * While reading: the furthest head a wake-up told of since the read began (Infinity when one told
+   * none), or null when none came.
+   */
+  private wokenUpTo: number | null = null;
   private running: Promise<void> = Promise.resolve();
 
   constructor(
@@ -284,9 +286,7 @@ class Tailer<Row extends Sequenced, Filter> {
     // rows it has read already (its own instance's commit, heard back): nothing to read
     if (upTo !== undefined && this.cursor !== null && upTo <= this.cursor) return;
     if (this.reading) {
-      this.again = true;
-      this.againUpTo =
-        upTo === undefined || this.againUpTo < 0 ? -1 : Math.max(this.againUpTo, upTo);
+      this.wokenUpTo = Math.max(this.wokenUpTo ?? 0, upTo ?? Infinity);
       return;
     }
     this.reading = true;
@@ -298,8 +298,7 @@ class Tailer<Row extends Sequenced, Filter> {
   private async readNewRows() {
     try {
       do {
-        this.again = false;
-        this.againUpTo = 0;
+        this.wokenUpTo = null;
         if (this.cursor === null) this.cursor = await this.source.head(this.organizationId);
         for (;;) {
           const rows = await this.source.read(this.organizationId, this.cursor, null, PAGE, null);
@@ -310,7 +309,7 @@ class Tailer<Row extends Sequenced, Filter> {
           if (rows.length < PAGE) break;
         }
         // a wake-up meanwhile only for rows read since (its own commit, heard back) reads nothing
-      } while (this.again && (this.againUpTo < 0 || this.againUpTo > (this.cursor ?? -1)));
+      } while (this.wokenUpTo !== null && this.wokenUpTo > (this.cursor ?? -1));
     } catch (error) {
       this.onError(error);
     }

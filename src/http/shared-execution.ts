@@ -29,27 +29,20 @@ const MAX_ENTRIES = 20_000;
 
 /** One execution's result, and its JSON as a graphql-ws payload once asked for. */
 export class SharedResult {
-  private text: string | null | undefined;
   private bytes: Buffer | null | undefined;
 
   constructor(readonly result: ExecutionResult) {}
 
-  /** The payload's JSON text; null when the result has errors (those are masked per transport). */
-  json(): string | null {
-    if (this.text === undefined) {
-      const { data, errors, extensions } = this.result;
-      this.text = errors?.length
-        ? null
-        : JSON.stringify(extensions === undefined ? { data } : { data, extensions });
-    }
-    return this.text;
-  }
-
-  /** The payload's JSON as UTF-8 bytes (encoded once for every subscriber); null as `json`. */
+  /**
+   * The payload's JSON as UTF-8 bytes, encoded once for every subscriber; null when the result has
+   * errors (those are masked per transport).
+   */
   payload(): Buffer | null {
     if (this.bytes === undefined) {
-      const json = this.json();
-      this.bytes = json === null ? null : Buffer.from(json);
+      const { data, errors, extensions } = this.result;
+      this.bytes = errors?.length
+        ? null
+        : Buffer.from(JSON.stringify(extensions === undefined ? { data } : { data, extensions }));
     }
     return this.bytes;
   }
@@ -146,9 +139,17 @@ export class SharedResults {
    */
   private readonly offered = new Map<string, Offered>();
 
-  /** The result of `key` (a share key and an event), computed by `work` once. */
-  run(key: string, work: () => Promise<ExecutionResult>): Promise<SharedResult> {
-    return this.entry(key, work).ready;
+  /**
+   * The result of `payload` for the subscribers of `shareKey`, computed by `work` once per event
+   * (each time for a payload that is no event).
+   */
+  run(
+    shareKey: string,
+    payload: unknown,
+    work: (payload: unknown) => Promise<ExecutionResult>,
+  ): Promise<SharedResult> {
+    const entry = this.entryOf(shareKey, payload, work);
+    return entry ? entry.ready : work(payload).then((result) => new SharedResult(result));
   }
 
   /**
@@ -162,16 +163,24 @@ export class SharedResults {
   ): Prepared | null {
     const last = this.offered.get(shareKey);
     if (last !== undefined && last.row === row) return last.entry;
-    const event = eventKey(row);
-    if (event === null) return null;
-    const entry = this.entry(`${shareKey}|${event}`, () => work(row));
-    this.offered.set(shareKey, { row, entry });
+    const entry = this.entryOf(shareKey, row, work);
+    if (entry) this.offered.set(shareKey, { row, entry });
     return entry;
   }
 
   /** The result `prepare` answered `prepared` for, once computed; else null. */
   static valueOf(prepared: Prepared): SharedResult | null {
     return prepared instanceof Entry ? prepared.value : null;
+  }
+
+  /** The entry of `payload`'s event for `shareKey`; null when the payload is no event. */
+  private entryOf(
+    shareKey: string,
+    payload: unknown,
+    work: (payload: unknown) => Promise<ExecutionResult>,
+  ): Entry | null {
+    const event = eventKey(payload);
+    return event === null ? null : this.entry(`${shareKey}|${event}`, () => work(payload));
   }
 
   private entry(key: string, work: () => Promise<ExecutionResult>): Entry {
@@ -274,12 +283,7 @@ export function useSharedEventExecution(shared = new SharedResults()): Plugin {
         const key = sharesImmutableEvents(args) ? shareKey(args) : null;
         const run = (payload: unknown) => Promise.resolve(execute({ ...args, rootValue: payload }));
         if (!key) return mapIterator(source as AsyncIterable<unknown>, run);
-        const sharedRun = (payload: unknown) => {
-          const event = eventKey(payload);
-          return event
-            ? shared.run(`${key}|${event}`, () => run(payload))
-            : run(payload).then((result) => new SharedResult(result));
-        };
+        const sharedRun = (payload: unknown) => shared.run(key, payload, run);
         const target = frameTargetOf(args.contextValue);
         if (target) {
           const frames = frameWriter(target);
