@@ -4,6 +4,15 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 const engines = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
 
+// Files about the transport or a browser page, not the database: with PostgreSQL in the suite they
+// run on it alone (files that run once for another reason say so with `onceAcrossEngines`).
+const TRANSPORT_ONLY = [
+  "test/hardening/edge.test.ts",
+  "test/http/keep-alive.test.ts",
+  "test/e2e/graphiql.browser.test.ts",
+  "test/admin/admin.e2e.test.ts",
+];
+
 export default defineConfig({
   // Node loads graphql's CommonJS build for the libraries; the tests' own imports must get the
   // same copy, not the ESM one Vite would pick, or graphql refuses the mix ("another module").
@@ -18,7 +27,9 @@ export default defineConfig({
         exclude:
           engine === "postgres"
             ? [...configDefaults.exclude, "test/domain/**"]
-            : configDefaults.exclude,
+            : engines.length > 1
+              ? [...configDefaults.exclude, ...TRANSPORT_ONLY]
+              : configDefaults.exclude,
       },
     })),
     include: ["test/**/*.test.ts"],

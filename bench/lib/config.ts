@@ -87,7 +87,7 @@ export function loadBenchConfig(env: Env = process.env): BenchConfig {
     canSendMany: { batch: int(env, "BENCH_BATCH", s(1000, 20)), verifyCalls: s(20, 3) },
     optIn: { connections: int(env, "BENCH_WRITE_CONNECTIONS", s(16, 2)), orgs },
     fanOut: {
-      rounds: int(env, "BENCH_FANOUT_ROUNDS", s(3, 2)),
+      rounds: int(env, "BENCH_FANOUT_ROUNDS", s(3, 1)),
       clients: int(env, "BENCH_FANOUT_CLIENTS", s(1000, 10)),
       processes: int(env, "BENCH_FANOUT_PROCESSES", s(4, 1)),
       eventsPerSecond: int(env, "BENCH_FANOUT_RATE", s(30, 20)),

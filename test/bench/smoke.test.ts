@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { PATHS } from "../../bench/lib/config.ts";
 import { wellFormed, type BenchResult } from "../../bench/lib/results.ts";
+import { onceAcrossEngines } from "../support/app.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "optgraph-bench-smoke-"));
@@ -34,10 +35,7 @@ function runHarness(env: Record<string, string>): Promise<{ code: number | null;
   });
 }
 
-const engine = process.env.OPTGRAPH_TEST_ENGINE;
-const once = engine === (process.env.TEST_DATABASE_URL ? "postgres" : "pglite");
-
-describe.runIf(once)("bench harness (smoke)", () => {
+describe.runIf(onceAcrossEngines)("bench harness (smoke)", () => {
   it("measures every hot path against its baseline and writes well-formed results", async () => {
     const out = join(dir, "results.json");
     const env: Record<string, string> = {};

@@ -17,7 +17,7 @@ import {
 } from "graphql";
 import { describe, expect, it } from "vitest";
 import { schema } from "../../src/schema/index.ts";
-import { engine, testApp } from "../support/app.ts";
+import { onceAcrossEngines, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization, ok } from "../support/graphql.ts";
 import { graphql } from "../generated/gql.ts";
@@ -191,7 +191,7 @@ const FuzzSeed = graphql(`
   }
 `);
 
-describe.runIf(engine === "postgres" || !process.env.TEST_DATABASE_URL)("fuzz", () => {
+describe.runIf(onceAcrossEngines)("fuzz", () => {
   it(`answers ${CASES} generated operations without a 5xx or an unexpected error`, async () => {
     console.log(`fuzz: seed ${SEED}, ${CASES} cases (FUZZ_SEED=${SEED} to replay)`);
     const app = await testApp();

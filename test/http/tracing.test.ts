@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startApp, type App } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import { PLATFORM_KEY, testEnv } from "../support/app.ts";
+import { onceAcrossEngines, PLATFORM_KEY, testEnv } from "../support/app.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
 
 interface ReceivedSpan {
@@ -323,7 +323,8 @@ function modulesLoaded(env: Record<string, string>): Promise<string[]> {
   });
 }
 
-describe("tracing off", () => {
+// which modules a process loads does not depend on its database: once
+describe.runIf(onceAcrossEngines)("tracing off", () => {
   // prom-client requires @opentelemetry/api (its exemplars) whatever we do: only the API, no SDK
   const SDK =
     /@opentelemetry[\\/](?!api[\\/])|@envelop[\\/]opentelemetry|@prisma[\\/]instrumentation/;

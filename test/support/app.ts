@@ -12,6 +12,13 @@ export const PLATFORM_KEY = "og_test_platform_key_0123456789";
 export type Engine = "pglite" | "postgres";
 export const engine = (process.env.OPTGRAPH_TEST_ENGINE ?? "pglite") as Engine;
 
+/**
+ * For what does not depend on the database (the transport, a browser page, which modules load)
+ * or is measured on the engine production runs: true in one project only, PostgreSQL's when the
+ * suite has one, PGlite's otherwise.
+ */
+export const onceAcrossEngines = engine === (process.env.TEST_DATABASE_URL ? "postgres" : "pglite");
+
 let shared: Promise<App> | undefined;
 
 let copies = 0;
