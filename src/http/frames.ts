@@ -4,21 +4,30 @@
 // once per subscription (only the id differs), which is exactly what graphql-ws sends:
 // {"id":…,"type":"next","payload":{"data":…}}.
 import { MessageType } from "graphql-ws";
+import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 
 /** The transport of a WebSocket operation, as its context carries it (src/http/websocket.ts). */
 export interface FrameTarget {
   socket: WebSocket;
+  /** the connection under the WebSocket, whose writes can be held and sent together */
+  stream: Pick<Duplex, "cork" | "uncork">;
   subscriptionId: string;
 }
 
 /** The frame target of an operation's context, when it runs over a WebSocket. */
 export function frameTargetOf(context: unknown): FrameTarget | null {
-  const { socket, subscriptionId } = (context ?? {}) as Partial<FrameTarget>;
-  if (typeof subscriptionId !== "string" || !socket || typeof socket.send !== "function") {
+  const { socket, stream, subscriptionId } = (context ?? {}) as Partial<FrameTarget>;
+  if (
+    typeof subscriptionId !== "string" ||
+    !socket ||
+    typeof socket.send !== "function" ||
+    !stream ||
+    typeof stream.cork !== "function"
+  ) {
     return null;
   }
-  return { socket, subscriptionId };
+  return { socket, stream, subscriptionId };
 }
 
 /** The `next` message of subscription `id` whose payload is the JSON text `payload`. */
@@ -41,6 +50,12 @@ export interface FrameWriter {
    * little unsent (else false, and the caller goes through `next`, which waits).
    */
   write(payload: Buffer): boolean;
+  /**
+   * Holds what `write` sends until `release` (Node's cork on the connection: the frames then go
+   * out in one system call). Each gather needs its release.
+   */
+  gather(): void;
+  release(): void;
 }
 
 /** Unsent bytes past which a frame waits for the socket rather than being written at once. */
@@ -50,7 +65,7 @@ const WRITE_AT_ONCE_LIMIT = 16 * 1024;
 const TEXT = { binary: false } as const;
 const CLOSING_BRACE = 0x7d;
 
-export function frameWriter({ socket, subscriptionId }: FrameTarget): FrameWriter {
+export function frameWriter({ socket, stream, subscriptionId }: FrameTarget): FrameWriter {
   // the frame is this subscription's prefix, the payload's bytes (encoded once for every
   // subscriber) and a closing brace: one copy per subscriber, no string to encode
   const prefix = Buffer.from(framePrefix(subscriptionId));
@@ -77,5 +92,7 @@ export function frameWriter({ socket, subscriptionId }: FrameTarget): FrameWrite
       socket.send(frame(payload), TEXT);
       return true;
     },
+    gather: () => stream.cork(),
+    release: () => stream.uncork(),
   };
 }

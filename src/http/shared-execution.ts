@@ -297,6 +297,8 @@ export function useSharedEventExecution(shared = new SharedResults()): Plugin {
               const payload = SharedResults.valueOf(prepared)?.payload();
               return payload != null && frames.write(payload);
             },
+            gather: () => frames.gather(),
+            release: () => frames.release(),
           });
           return framedIterator(stream, sharedRun, frames);
         }

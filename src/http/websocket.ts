@@ -85,6 +85,7 @@ export function serveWebSockets(server: Server, options: WebSocketOptions) {
     const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
       req: ctx.extra.request,
       socket: ctx.extra.socket,
+      stream: ctx.extra.request.socket,
       params: payload,
       connectionParams: ctx.connectionParams,
       actor: ctx.extra.actor,

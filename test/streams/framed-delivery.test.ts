@@ -2,16 +2,28 @@
 // subscription sharing it gets its own id and byte-for-byte the same payload, in sequence order,
 // exactly once; a completed subscription gets no more frames while the others go on; and the
 // writes that make the events are answered (never refused) while many subscribers are being
-// delivered to. Raw `ws` clients, so the frames are checked as they travel.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// delivered to; events read together (one commit, a backlog) reach a subscriber in one write.
+// Raw `ws` clients, so the frames are checked as they travel.
+import { Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { startApp, type App } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { nextFrame } from "../../src/http/frames.ts";
 import { engine, PLATFORM_KEY, testEnv } from "../support/app.ts";
 import {
+  ActivateCampaign,
+  CreateCampaign,
+  CreateSender,
+  OptIn,
+  OptOut,
+} from "../support/documents.ts";
+import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
+import {
   baseOf,
   ledgerWriter,
+  must,
+  phoneAt,
   setupOrganization,
   strictlyIncreasing,
   until,
@@ -55,6 +67,8 @@ async function rawConnection(app: App, key: string) {
     complete: (id: string) => socket.send(JSON.stringify({ id, type: "complete" })),
     /** the `next` frames of subscription `id`, raw */
     nextOf: (id: string) => raw.filter((_, i) => frames[i].type === "next" && frames[i].id === id),
+    /** the port of this client's end of the connection (the server's socket has it as remote) */
+    localPort: () => (socket as unknown as { _socket: Socket })._socket.localPort!,
     close: () => socket.terminate(),
   };
 }
@@ -145,6 +159,74 @@ describe(`framed fan-out over graphql-ws (${engine})`, () => {
       for (const connection of all) connection.close();
     }
     await until(() => streams.size === idle, "every subscription to end");
+  });
+
+  it("writes the events of one commit to a subscriber in one write, in order", async () => {
+    const org = await setupOrganization(base, PLATFORM_KEY);
+    const streams = app.runtime.streams.consentEvents;
+    const idle = streams.size;
+    // three campaigns, one number opted in to each: an opt-out from the organization is then one
+    // commit of three events, read by the tailer together
+    const sender = await must(base, org.key, CreateSender, {
+      input: { address: uniqueLongCode(), kind: "LONG_CODE" },
+    });
+    const campaignIds = [org.campaignId];
+    for (const name of ["Second", "Third"]) {
+      const created = await must(base, org.key, CreateCampaign, {
+        input: {
+          name: `${name} ${Date.now()}`,
+          purpose: "MARKETING",
+          senderId: sender.createSender.sender.id,
+          disclosures: disclosures(),
+        },
+      });
+      campaignIds.push(created.createCampaign.campaign.id);
+      await must(base, org.key, ActivateCampaign, { id: created.createCampaign.campaign.id });
+    }
+    const phone = phoneAt(7);
+    const connection = await rawConnection(app, org.key);
+    const writes = new Map<number, number>();
+    try {
+      connection.subscribe("s");
+      await until(() => streams.size === idle + 1, "the subscription to open");
+      for (const campaignId of campaignIds) {
+        await must(base, org.key, OptIn, { input: { phone, campaignId, method: "API" } });
+      }
+      await until(() => connection.nextOf("s").length === 3, "the three opt-ins");
+
+      // from here, count the writes the server makes to this client's connection
+      const port = connection.localPort();
+      const count = (socket: Socket) => {
+        if (socket.remotePort === port) writes.set(port, (writes.get(port) ?? 0) + 1);
+      };
+      const writev = Socket.prototype._writev!;
+      const write = Socket.prototype._write;
+      vi.spyOn(Socket.prototype, "_writev").mockImplementation(function (this: Socket, ...args) {
+        count(this);
+        return writev.apply(this, args);
+      });
+      vi.spyOn(Socket.prototype, "_write").mockImplementation(function (this: Socket, ...args) {
+        count(this);
+        return write.apply(this, args);
+      });
+      const optedOut = await must(base, org.key, OptOut, {
+        input: { phone, scope: "ORGANIZATION", method: "API" },
+      });
+      expect(optedOut.optOut.events).toHaveLength(3);
+      await until(() => connection.nextOf("s").length === 6, "the three opt-outs");
+
+      const sequences = sequencesOf(connection.nextOf("s"));
+      expect(sequences.slice(3)).toEqual(
+        optedOut.optOut.events.map((e) => e.sequence).sort((a, b) => a - b),
+      );
+      expect(strictlyIncreasing(sequences)).toBe(true);
+      // one write for the three frames, not one each
+      expect(writes.get(port)).toBe(1);
+    } finally {
+      vi.restoreAllMocks();
+      connection.close();
+    }
+    await until(() => streams.size === idle, "the subscription to end");
   });
 
   it(
