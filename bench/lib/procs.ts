@@ -217,6 +217,25 @@ export async function quiesce(procs: Proc[], timeoutMs = 30_000): Promise<void> 
   }
 }
 
+/** The machine's CPU time so far (/proc/stat, in ticks of all cores): busy, stolen, and all. */
+export function machineTicks(): { busy: number; steal: number; total: number } {
+  try {
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync(
+      "/proc/stat",
+      "utf8",
+    )
+      .split("\n")[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const busy = user + nice + system + irq + softirq;
+    return { busy, steal, total: busy + idle + iowait + steal };
+  } catch {
+    return { busy: 0, steal: 0, total: 0 };
+  }
+}
+
 /** Kills whatever is still running (on failure paths). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((proc) => proc.stop(5000)));

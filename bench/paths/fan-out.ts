@@ -18,7 +18,7 @@ import { call, ready } from "../lib/ipc.ts";
 import { log } from "../lib/interleave.ts";
 import { gql, startHttpBaseline, startOptgraph } from "../lib/optgraph.ts";
 import { AREA, phoneNumber } from "../lib/phones.ts";
-import { quiesce, spawnTs, type Proc } from "../lib/procs.ts";
+import { machineTicks, quiesce, spawnTs, type Proc } from "../lib/procs.ts";
 import { absoluteRow, failuresRow, infoRow, ratioRow, type BenchResult } from "../lib/results.ts";
 import { EVIDENCE, OPT_IN } from "../lib/seed.ts";
 import { median, nowMs, percentile } from "../lib/stats.ts";
@@ -42,6 +42,12 @@ interface PhaseResult {
   refused: number;
   /** how long the publish request itself took (optgraph: the optIn's response), p99 */
   publishP99: number;
+  /** CPU from the first publish to the last receipt: the server's, the load processes', in cores */
+  serverCores: number;
+  loadCores: number;
+  /** the whole machine's busy and stolen share of its cores */
+  machineBusy: number;
+  machineSteal: number;
   firstFailure?: string;
 }
 
@@ -260,6 +266,14 @@ export async function fanOutPath(ctx: RunContext): Promise<BenchResult[]> {
       }
       // neither server (nor a load process) may still be busy with the last phase
       await quiesce([optgraph.proc, baseline.proc, ...loaders]);
+      const server = target === "optgraph" ? optgraph.proc : baseline.proc;
+      const cpu = () => ({
+        at: nowMs(),
+        server: server.cpuTicks() ?? 0,
+        load: loaders.reduce((sum, loader) => sum + (loader.cpuTicks() ?? 0), 0),
+        machine: machineTicks(),
+      });
+      const cpuBefore = cpu();
       const publish = publishers[target];
       const published = new Map<number, number>();
       let publishFailures = 0;
@@ -299,6 +313,9 @@ export async function fanOutPath(ctx: RunContext): Promise<BenchResult[]> {
       }
       await settle(target, Math.min(...published.keys()), published.size * clients);
       const settledAt = nowMs();
+      const cpuAfter = cpu();
+      const cores = (ticks: number) => ticks / 100 / ((cpuAfter.at - cpuBefore.at) / 1000); // USER_HZ
+      const machineTotal = cpuAfter.machine.total - cpuBefore.machine.total || 1;
       const receipts = new Map<number, { count: number; last: number }>();
       for (const entries of await all<[number, number, number][]>("collect", () => ({ target }))) {
         for (const [event, count, last] of entries) {
@@ -331,6 +348,10 @@ export async function fanOutPath(ctx: RunContext): Promise<BenchResult[]> {
         p95: percentile(latencies, 95),
         p99: percentile(latencies, 99),
         publishP99: percentile(answered, 99),
+        serverCores: cores(cpuAfter.server - cpuBefore.server),
+        loadCores: cores(cpuAfter.load - cpuBefore.load),
+        machineBusy: (cpuAfter.machine.busy - cpuBefore.machine.busy) / machineTotal,
+        machineSteal: (cpuAfter.machine.steal - cpuBefore.machine.steal) / machineTotal,
         failures: missed + publishFailures + errors,
         refused: publishFailures,
         firstFailure:
@@ -353,7 +374,9 @@ export async function fanOutPath(ctx: RunContext): Promise<BenchResult[]> {
     const burst = { events: burstEvents, concurrency: burstConcurrency };
     const show = (r: PhaseResult) =>
       `${r.deliveriesPerSecond.toFixed(0)} deliveries/s p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} ms` +
-      ` (publish p99 ${r.publishP99.toFixed(1)} ms)` +
+      ` (publish p99 ${r.publishP99.toFixed(1)} ms; CPU: server ${r.serverCores.toFixed(2)}, load ` +
+      `${r.loadCores.toFixed(2)} cores, machine ${(r.machineBusy * 100).toFixed(0)}% busy, ` +
+      `${(r.machineSteal * 100).toFixed(1)}% stolen)` +
       (r.failures ? ` (${r.failures} failures: ${r.firstFailure})` : "");
     const roundCount = config.fanOut.rounds;
     for (let round = 1; round <= roundCount; round++) {
