@@ -10,8 +10,8 @@ import type { WebSocket } from "ws";
 /** The transport of a WebSocket operation, as its context carries it (src/http/websocket.ts). */
 export interface FrameTarget {
   socket: WebSocket;
-  /** the connection under the WebSocket: written to directly, its writes held and sent together */
-  stream: Pick<Duplex, "cork" | "uncork" | "write">;
+  /** the connection under the WebSocket, whose writes can be held and sent together */
+  stream: Pick<Duplex, "cork" | "uncork">;
   subscriptionId: string;
 }
 
@@ -65,27 +65,6 @@ const WRITE_AT_ONCE_LIMIT = 16 * 1024;
 const TEXT = { binary: false } as const;
 const CLOSING_BRACE = 0x7d;
 
-/**
- * Writes at the start of `target` the header of a whole, unmasked WebSocket text frame carrying
- * `length` bytes (RFC 6455 §5.2: FIN and the text opcode, then the length in 7 bits, or 126 and 16
- * bits, or 127 and 64 bits), as a server writes it (what ws's Sender writes when no extension is in
- * use); answers the header's size. With no `target`, only the size.
- */
-export function textFrameHeader(length: number, target?: Buffer): number {
-  const size = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
-  if (!target) return size;
-  target[0] = 0x81;
-  if (size === 2) target[1] = length;
-  else if (size === 4) {
-    target[1] = 126;
-    target.writeUInt16BE(length, 2);
-  } else {
-    target[1] = 127;
-    target.writeBigUInt64BE(BigInt(length), 2);
-  }
-  return size;
-}
-
 export function frameWriter({ socket, stream, subscriptionId }: FrameTarget): FrameWriter {
   // the frame is this subscription's prefix, the payload's bytes (encoded once for every
   // subscriber) and a closing brace: one copy per subscriber, no string to encode
@@ -110,20 +89,7 @@ export function frameWriter({ socket, stream, subscriptionId }: FrameTarget): Fr
       if (socket.readyState !== socket.OPEN || socket.bufferedAmount > WRITE_AT_ONCE_LIMIT) {
         return false;
       }
-      // With no extension (permessage-deflate is off), ws writes every message straight to the
-      // connection, so a frame written there directly keeps its place among ws's own: the header
-      // and the message go out in one buffer and one write, without ws's framing per send.
-      if (socket.extensions !== "") {
-        socket.send(frame(payload), TEXT);
-        return true;
-      }
-      const length = prefix.length + payload.length + 1;
-      const bytes = Buffer.allocUnsafe(textFrameHeader(length) + length);
-      const start = textFrameHeader(length, bytes);
-      bytes.set(prefix, start);
-      bytes.set(payload, start + prefix.length);
-      bytes[bytes.length - 1] = CLOSING_BRACE;
-      stream.write(bytes);
+      socket.send(frame(payload), TEXT);
       return true;
     },
     gather: () => stream.cork(),
