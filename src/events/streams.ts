@@ -142,10 +142,8 @@ class Subscription<Row extends Sequenced, Filter> implements AsyncIterableIterat
 
   /** Called by the tailer before `offer`: what the sink needs ready to take `row` at once. */
   prepare(row: Row): Prepared | null {
-    this.preparedRow = this.prepared = null;
-    if (!this.sink || !this.waiting || !this.wants(row)) return null;
-    this.prepared = this.sink.prepare(row);
-    if (this.prepared) this.preparedRow = row;
+    this.prepared = this.warm(row);
+    this.preparedRow = this.prepared ? row : null;
     return this.prepared;
   }
 
