@@ -9,6 +9,7 @@ const engines = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglit
 const TRANSPORT_ONLY = [
   "test/hardening/edge.test.ts",
   "test/http/keep-alive.test.ts",
+  "test/streams/backpressure.test.ts",
   "test/e2e/graphiql.browser.test.ts",
   "test/admin/admin.e2e.test.ts",
 ];

@@ -1,9 +1,9 @@
 // What the service writes to its log: one JSON line per request with a request id, and never a
 // phone number or an API key, even for failed requests.
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { scrub } from "../../src/http/logging.ts";
 import { embeddedDataDir, engine } from "../support/app.ts";
+import { startServer } from "../support/server-process.ts";
 
 const KEY = "og_logs_test_key_0123456789";
 
@@ -18,27 +18,12 @@ describe("scrub", () => {
 
 describe.runIf(engine === "pglite")("request logs", () => {
   it("are JSON lines with request ids and no numbers or keys", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: new URL("../../", import.meta.url),
-      env: {
-        PATH: process.env.PATH ?? "",
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        OPTGRAPH_DATA_DIR: embeddedDataDir(),
-        OPTGRAPH_ADMIN_KEY: KEY,
-      },
+    const server = await startServer({
+      LOG_LEVEL: "info",
+      OPTGRAPH_DATA_DIR: embeddedDataDir(),
+      OPTGRAPH_ADMIN_KEY: KEY,
     });
-    let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (out += c));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", () => {
-        const match = /ready on (http:\/\/\S+)/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.once("exit", () => reject(new Error(out)));
-    });
+    const url = server.url;
     const post = (query: string, requestId?: string) =>
       fetch(url, {
         method: "POST",
@@ -64,10 +49,12 @@ describe.runIf(engine === "pglite")("request logs", () => {
       body: "{}",
     });
     await new Promise((r) => setTimeout(r, 300));
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
+    await server.stop();
 
-    const lines = out.split("\n").filter((line) => line.startsWith("{"));
+    const lines = server
+      .output()
+      .split("\n")
+      .filter((line) => line.startsWith("{"));
     const requests = lines
       .map((line) => JSON.parse(line))
       .filter((entry) => entry.route === "/graphql");

@@ -3,7 +3,7 @@
 // it as its variables, and every ```sh block that calls curl, run by bash. The only substitutions
 // are the README's own rule: `<API_KEY>` is the printed key, `<a.b.c>` the value at that path in an
 // earlier answer, and the address is this server's. It ends at `canSend` → `allowed: true`.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { afterAll, describe, expect, it } from "vitest";
 import { engine } from "../support/app.ts";
+import { startServer, type ServerProcess } from "../support/server-process.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const README = readFileSync(new URL("README.md", ROOT), "utf8");
@@ -48,31 +49,16 @@ function substitute(text: string, key: string, answers: Answers, base: string): 
     });
 }
 
-interface Started {
-  child: ChildProcess;
-  base: string;
-  key: string;
-}
-
-/** `npm start` on an empty data directory: the address it is ready on and the key it printed. */
-function start(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", OPTGRAPH_DATA_DIR: dataDir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const ready = /ready on (http:\/\/[^/\s]+)/.exec(stdout);
-      const key = /^\s+(og_\S+)$/m.exec(stderr);
-      if (ready && key) resolve({ child, base: ready[1], key: key[1] });
-    };
-    child.stdout!.on("data", (chunk) => ((stdout += chunk), check()));
-    child.stderr!.on("data", (chunk) => ((stderr += chunk), check()));
-    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-  });
+/** `npm start` on an empty data directory, once it printed the key (standard error, read apart). */
+async function start(dataDir: string): Promise<ServerProcess & { key: string }> {
+  const server = await startServer({ OPTGRAPH_DATA_DIR: dataDir }, { build: "development" });
+  // the key is on standard error, the ready line on standard output: either may come first
+  for (let waited = 0; !/^\s+og_\S+$/m.test(server.stderr()) && waited < 5000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const key = /^\s+(og_\S+)$/m.exec(server.stderr())?.[1];
+  if (!key) throw new Error(`no admin key printed:\n${server.output()}`);
+  return Object.assign(server, { key });
 }
 
 async function post(base: string, key: string, query: string, variables: unknown) {
@@ -122,21 +108,18 @@ function firstEvent(
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "optgraph-readme-"));
-let server: ChildProcess | undefined;
+let server: ServerProcess | undefined;
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server!.once("exit", resolve));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await server?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 describe.runIf(engine === "pglite")("the README, pasted in order", () => {
   it("runs every block from a fresh start to canSend → allowed: true", async () => {
     const started = performance.now();
-    const { child, base, key } = await start(join(scratch, "db"));
-    server = child;
+    const instance = await start(join(scratch, "db"));
+    server = instance;
+    const { base, key } = instance;
     const answers: Answers = {};
     const ran: string[] = [];
     let lastSignUp: { query: string; variables: Record<string, Record<string, unknown>> } | null =

@@ -1,10 +1,10 @@
 // Secrets and numbers stay out of the log stream: the platform key printed at first start goes to
 // standard error only (standard output carries the JSON logs), and an `x-request-id` shaped like
 // a key or holding a phone number is replaced, never logged.
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { requestIdOf } from "../../src/http/edge.ts";
 import { embeddedDataDir, engine } from "../support/app.ts";
+import { startServer } from "../support/server-process.ts";
 
 describe("requestIdOf", () => {
   it.each([
@@ -32,34 +32,18 @@ describe("requestIdOf", () => {
 
 describe.runIf(engine === "pglite")("the log stream", () => {
   it("never holds the platform key, nor a key or number sent as x-request-id", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: new URL("../../", import.meta.url),
-      env: {
-        PATH: process.env.PATH ?? "",
-        NODE_ENV: "production",
-        PORT: "0",
-        HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-        OPTGRAPH_DATA_DIR: embeddedDataDir(),
-      },
+    const server = await startServer({
+      NODE_ENV: "production",
+      LOG_LEVEL: "info",
+      OPTGRAPH_DATA_DIR: embeddedDataDir(),
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", () => {
-        const match = /ready on (http:\/\/\S+)/.exec(stdout);
-        if (match) resolve(match[1]);
-      });
-      child.once("exit", () => reject(new Error(stdout + stderr)));
-    });
+    const url = server.url;
     try {
       const deadline = Date.now() + 5000;
-      while (!/og_\S+/.test(stderr) && Date.now() < deadline) {
+      while (!/og_\S+/.test(server.stderr()) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      const key = /(og_\S+)/.exec(stderr)?.[1];
+      const key = /(og_\S+)/.exec(server.stderr())?.[1];
       expect(key).toBeTruthy();
 
       const sent = [key!, "+14155550123", "call-4155550123", "req-ok.1"];
@@ -82,9 +66,9 @@ describe.runIf(engine === "pglite")("the log stream", () => {
       for (const id of echoed.slice(0, 3)) expect(id).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await new Promise((r) => setTimeout(r, 300));
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      await server.stop();
     }
+    const stdout = server.stdout();
     const logLines = stdout.split("\n").filter((line) => line.startsWith("{"));
     expect(logLines.filter((line) => line.includes('"route":"/graphql"'))).toHaveLength(4);
     expect(stdout).not.toMatch(/og_/);

@@ -9,7 +9,7 @@ import http from "node:http";
 import { connect } from "node:net";
 import { print } from "graphql";
 import { createClient, type Client } from "graphql-ws";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { graphql } from "../generated/gql.ts";
 import { disclosures } from "../support/fixtures.ts";
@@ -128,10 +128,8 @@ const ConsentChanged = graphql(`
 `);
 
 describe.runIf(engine === "pglite")("stopping the server", () => {
-  beforeAll(() => {
-    // the server as `npm run build` bundles it, from the sources under test (under a second)
-    execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT, stdio: "inherit" });
-  });
+  // dist/main.mjs, the server as `npm run build` bundles it: the run's global setup bundled it from
+  // the sources under test
 
   it("npm run start:prod: SIGTERM lets in-flight calls and WebSocket queries finish, closes subscriptions with 1001, exits 0", async () => {
     const server = await startScript("start:prod", { OPTGRAPH_SHUTDOWN_GRACE_MS: "60000" });

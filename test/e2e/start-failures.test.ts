@@ -1,38 +1,10 @@
-// `npm start` when it cannot start, or is told something it does not know: one line on standard
+// The server when it cannot start, or is told something it does not know: one line on standard
 // error (no stack) and exit code 1 for a bad value, a port in use and an unreachable database; a
 // warning naming the nearest valid variable for a misspelled OPTGRAPH_* one, and a normal start.
-import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { embeddedDataDir, engine } from "../support/app.ts";
-
-const ROOT = new URL("../../", import.meta.url);
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `src/main.ts` with `env` until it exits, or until `until` holds for its output (then SIGTERM). */
-function run(env: Record<string, string>, until?: (stdout: string) => boolean): Promise<Outcome> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  let stopping = false;
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-    if (!stopping && until?.(stdout)) {
-      stopping = true; // once: a second SIGTERM would kill it before its clean exit
-      child.kill("SIGTERM");
-    }
-  });
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-}
+import { runServer as run } from "../support/server-process.ts";
 
 const lines = (text: string) => text.trim().split("\n");
 
@@ -41,7 +13,7 @@ afterAll(
   () => new Promise<void>((resolve) => (occupied ? occupied.close(() => resolve()) : resolve())),
 );
 
-// each case starts a process of its own (tsx compiles on the way): slow on a loaded machine
+// each case starts a process of its own: slow on a loaded machine
 describe.runIf(engine === "pglite")("start-up failures", { timeout: 120_000 }, () => {
   it("a port already in use: one line naming it, exit 1", async () => {
     occupied = createServer();
@@ -54,7 +26,20 @@ describe.runIf(engine === "pglite")("start-up failures", { timeout: 120_000 }, (
     ]);
   });
 
+  it("an unreachable database: one line naming it, exit 1", async () => {
+    const result = await run({
+      DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere",
+      DB_CONNECT_TIMEOUT_MS: "2000",
+    });
+    expect(result.code).toBe(1);
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(lines(result.stderr)[0]).toMatch(
+      /^optgraph cannot start: database: cannot connect to postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere/,
+    );
+  });
+
   it.each([
+    ["PORT", "eighty", 'must be a whole number, got "eighty"'],
     ["LOG_LEVEL", "loud", 'must be fatal, error, warn, info, debug, trace or silent, got "loud"'],
     ["NODE_ENV", "staging", 'must be development, production or test, got "staging"'],
     ["OPTGRAPH_MAX_DEPTH", "0", "must be between 1 and 100, got 0"],
@@ -74,7 +59,7 @@ describe.runIf(engine === "pglite")("start-up failures", { timeout: 120_000 }, (
         OPTGRAPH_DATA_DIR: embeddedDataDir(),
         OPTGRAPH_ADMN_KEY: "og_misspelled_key_0123456789",
       },
-      (stdout) => stdout.includes("ready on"),
+      { until: (stdout) => stdout.includes("ready on") },
     );
     expect(result.stdout).toContain("optgraph ready on");
     expect(lines(result.stderr)[0]).toBe(

@@ -3,7 +3,7 @@
 // TCP proxy that can blackhole and delay the database, a write load whose clients retry with the
 // same idempotency key until acknowledged, a /readyz monitor, a graphql-ws subscriber that resumes
 // with `after` = its last cursor, and the ledger checks every scenario ends with.
-import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -27,8 +27,8 @@ import {
 } from "../support/documents.ts";
 import { disclosures, uniqueLongCode } from "../support/fixtures.ts";
 import { executeAt, okAt, type GqlResponse } from "../support/graphql.ts";
+import { startServer, type ServerProcess } from "../support/server-process.ts";
 
-const ROOT = new URL("../../", import.meta.url);
 export const PLATFORM_KEY = "og_faults_platform_key_0123456789";
 
 /** The server's timeouts the fault tests start optgraph with. */
@@ -213,78 +213,23 @@ export async function startCluster(): Promise<Cluster> {
 // ---------------------------------------------------------------------------------------------
 // optgraph as a real process
 
-export interface Optgraph {
-  readonly base: string;
-  readonly child: ChildProcess;
-  output(): string;
-  /** how the process ended, while it should still be running: null when it runs */
-  exit(): string | null;
-  stop(): Promise<void>;
-}
+export type Optgraph = ServerProcess;
 
+/** optgraph on `databaseUrl`, with the timeouts the scenarios count on. */
 export function startOptgraph(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<Optgraph> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      DATABASE_URL: databaseUrl,
-      OPTGRAPH_ADMIN_KEY: PLATFORM_KEY,
-      DB_CONNECT_TIMEOUT_MS: String(SERVER_TIMEOUTS.connectMs),
-      DB_STATEMENT_TIMEOUT_MS: String(SERVER_TIMEOUTS.statementMs),
-      OPTGRAPH_RATE_LIMIT_ADMIN: "0",
-      OPTGRAPH_SHUTDOWN_GRACE_MS: "2000",
-      LOG_LEVEL: "warn",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (chunk) => (out = (out + chunk).slice(-200_000)));
-  child.stderr!.on("data", (chunk) => (out = (out + chunk).slice(-200_000)));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  child.once("exit", () => process.off("exit", killOnExit));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`optgraph did not start in 60 s:\n${out}`));
-    }, 60_000);
-    const check = () => {
-      const match = /ready on (http:\/\/[^/\s]+)/.exec(out);
-      if (!match) return;
-      clearTimeout(timer);
-      child.stdout!.off("data", check);
-      resolve({
-        base: match[1],
-        child,
-        output: () => out,
-        exit: () =>
-          child.exitCode !== null
-            ? `exit code ${child.exitCode}`
-            : child.signalCode !== null
-              ? `signal ${child.signalCode}`
-              : null,
-        stop: async () => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          child.kill("SIGTERM");
-          const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-          await exited;
-          clearTimeout(killer);
-        },
-      });
-    };
-    child.stdout!.on("data", check);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`optgraph exited with ${code} before it was ready:\n${out}`));
-    });
+  return startServer({
+    NODE_ENV: "test",
+    DATABASE_URL: databaseUrl,
+    OPTGRAPH_ADMIN_KEY: PLATFORM_KEY,
+    DB_CONNECT_TIMEOUT_MS: String(SERVER_TIMEOUTS.connectMs),
+    DB_STATEMENT_TIMEOUT_MS: String(SERVER_TIMEOUTS.statementMs),
+    OPTGRAPH_RATE_LIMIT_ADMIN: "0",
+    OPTGRAPH_SHUTDOWN_GRACE_MS: "2000",
+    LOG_LEVEL: "warn",
+    ...env,
   });
 }
 

@@ -3,7 +3,6 @@
 // The poll is set to a minute, so prompt delivery can only come from the wake-up. Then A is killed
 // (SIGKILL) while B keeps writing; a restarted A resumes the subscriber from its last cursor and
 // nothing is lost.
-import { spawn, type ChildProcess } from "node:child_process";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -12,6 +11,7 @@ import { WAKEUP_CHANNEL } from "../../src/events/wakeups.ts";
 import { engine, PLATFORM_KEY, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization } from "../support/graphql.ts";
+import { startServer, type ServerProcess } from "../support/server-process.ts";
 import {
   ConsentChangedLean,
   consentCursor,
@@ -24,26 +24,14 @@ import {
   type Written,
 } from "./support.ts";
 
-const ROOT = new URL("../../", import.meta.url);
 const REDIS_URL = process.env.STREAM_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-interface Instance {
-  child: ChildProcess;
-  /** http://127.0.0.1:port */
-  base: string;
-  output: () => string;
-}
+const running = new Set<ServerProcess>();
 
-const running = new Set<ChildProcess>();
-
-function startInstance(extra: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
+async function startInstance(extra: Record<string, string>): Promise<ServerProcess> {
+  const instance = await startServer(
+    {
       NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: "0",
       DATABASE_URL: inject("postgresUrl"),
       OPTGRAPH_ADMIN_KEY: PLATFORM_KEY,
       OPTGRAPH_STREAM_POLL_MS: "60000",
@@ -53,35 +41,10 @@ function startInstance(extra: Record<string, string>): Promise<Instance> {
       OPTGRAPH_RATE_LIMIT_VIEWER: "0",
       ...extra,
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child);
-  child.once("exit", () => running.delete(child));
-  let out = "";
-  child.stdout!.on("data", (chunk) => (out += chunk));
-  child.stderr!.on("data", (chunk) => (out += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line in 30 s: ${out}`)), 30_000);
-    child.stdout!.on("data", () => {
-      const match = /ready on (http:\/\/[^\s/]+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, base: match[1], output: () => out });
-      }
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code ?? signal}: ${out}`));
-    });
-  });
-}
-
-function kill(instance: Instance, signal: NodeJS.Signals) {
-  return new Promise<void>((resolve) => {
-    if (instance.child.exitCode !== null || instance.child.signalCode !== null) return resolve();
-    instance.child.once("exit", () => resolve());
-    instance.child.kill(signal);
-  });
+    { readyTimeoutMs: 30_000 },
+  );
+  running.add(instance);
+  return instance;
 }
 
 const percentile = (values: number[], p: number) => {
@@ -95,7 +58,7 @@ describe.runIf(engine === "postgres")("two instances on one PostgreSQL", () => {
     app = await testApp();
   });
   afterAll(async () => {
-    for (const child of running) child.kill("SIGKILL");
+    await Promise.all([...running].map((instance) => instance.stop("SIGKILL")));
   });
 
   const ledgerOf = async (organizationId: string) =>
@@ -182,7 +145,7 @@ describe.runIf(engine === "postgres")("two instances on one PostgreSQL", () => {
           })();
           await until(() => written.length >= 50, "B to write 50 events in the background", 60_000);
           const sizeBeforeKill = first.items.length;
-          await kill(a, "SIGKILL");
+          await a.stop("SIGKILL");
           await until(() => first.ended, "A's subscriber to see its connection drop");
           const beforeKill = [...first.items];
           const restarted = await startInstance(extra);
@@ -216,11 +179,11 @@ describe.runIf(engine === "postgres")("two instances on one PostgreSQL", () => {
               `A killed after ${sizeBeforeKill} events, B wrote ${written.length} in the background, ` +
               `resumed ${resumed.length} on the restarted A; ledger ${ledger.length} = delivered, 0 lost`,
           );
-          await kill(restarted, "SIGTERM");
+          await restarted.stop();
         } finally {
           await first.close();
           await second?.close();
-          await Promise.all([kill(a, "SIGKILL"), kill(b, "SIGTERM")]);
+          await Promise.all([a.stop("SIGKILL"), b.stop()]);
         }
       },
     );

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { App } from "../../src/app.ts";
-import { engine, testApp } from "../support/app.ts";
+import { engine, onceAcrossEngines, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization } from "../support/graphql.ts";
 import {
@@ -95,7 +95,8 @@ beforeAll(async () => {
   campaignId = (await createCampaign(key)).id;
 });
 
-describe("graphql-transport-ws close codes", () => {
+// the protocol's close codes do not depend on the database: once
+describe.runIf(onceAcrossEngines)("graphql-transport-ws close codes", () => {
   it("closes with 4408 when no ConnectionInit arrives within the timeout (3 s)", async () => {
     const socket = raw();
     await socket.opened;

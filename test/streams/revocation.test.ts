@@ -2,11 +2,11 @@
 // closed with 4403 and its SSE stream ends with a final UNAUTHENTICATED error, and nothing written
 // after the revocation reaches it. On one instance, and across two on one PostgreSQL, where the
 // revocation is made through the other instance.
-import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { App } from "../../src/app.ts";
 import { REVOKED_CLOSE } from "../../src/http/live-connections.ts";
 import { engine, PLATFORM_KEY, testApp } from "../support/app.ts";
+import { startServer, type ServerProcess } from "../support/server-process.ts";
 import {
   baseOf,
   ConsentChangedLean,
@@ -126,44 +126,20 @@ describe("revoking a key ends its live streams", () => {
 });
 
 describe.runIf(engine === "postgres")("revoking a key through another instance", () => {
-  let other: { child: ChildProcess; base: string } | undefined;
+  let other: ServerProcess | undefined;
   beforeAll(async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: new URL("../../", import.meta.url),
-      env: {
-        PATH: process.env.PATH ?? "",
+    other = await startServer(
+      {
         NODE_ENV: "test",
-        HOST: "127.0.0.1",
-        PORT: "0",
         DATABASE_URL: inject("postgresUrl"),
         OPTGRAPH_ADMIN_KEY: PLATFORM_KEY,
         OPTGRAPH_RATE_LIMIT_ADMIN: "0",
         OPTGRAPH_RATE_LIMIT_VIEWER: "0",
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout!.on("data", (chunk) => (out += chunk));
-    child.stderr!.on("data", (chunk) => (out += chunk));
-    const base = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ready line in 30 s: ${out}`)), 30_000);
-      child.stdout!.on("data", () => {
-        const match = /ready on (http:\/\/[^\s/]+)/.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      child.once("exit", (code) => reject(new Error(`exited with ${code}: ${out}`)));
-    });
-    other = { child, base };
+      { readyTimeoutMs: 30_000 },
+    );
   });
-  afterAll(async () => {
-    if (!other || other.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => other!.child.once("exit", resolve));
-    other.child.kill("SIGTERM");
-    await exited;
-  });
+  afterAll(() => other?.stop());
 
   it("ends the streams another instance holds for it", async () => {
     const base = baseOf(await testApp());

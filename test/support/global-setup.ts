@@ -3,6 +3,8 @@
 // Before the pglite project runs: an embedded data directory, created and migrated once, that each
 // test server starts from a copy of (test/support/app.ts): PGlite's initdb takes seconds, a copy
 // a fraction of one. Removed, with every copy, after the run.
+// Before either: the server bundled as `npm run build` bundles it, from the sources under test, for
+// the tests that start it as a process of its own (server-process.ts).
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +13,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { bundleNode } from "../../scripts/bundle-node.mjs";
 import { applyMigrations } from "../../src/db/migrate.ts";
+import { SERVER_BUNDLE } from "./server-process.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -21,7 +25,10 @@ declare module "vitest" {
   }
 }
 
+let bundled: Promise<void> | undefined;
+
 export default async function setup(project: TestProject) {
+  await (bundled ??= bundleNode("src/main.ts", SERVER_BUNDLE));
   if (project.name === "pglite") return embeddedTemplate(project);
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl || project.name !== "postgres") return;
