@@ -25,22 +25,37 @@ declare module "vitest" {
   }
 }
 
-let bundled: Promise<void> | undefined;
+/** What the run needs, all started at the first project's setup: they run side by side. */
+interface Prepared {
+  bundle: Promise<void>;
+  template: Promise<{ base: string; dataDir: string }>;
+  database: Promise<{ serverUrl: string; name: string; url: string }> | null;
+}
+// vitest evaluates this module once per project: what is prepared is kept on the process
+const PREPARED = Symbol.for("optgraph.test.prepared");
+const shared = globalThis as { [PREPARED]?: Prepared };
+
+function prepare(): Prepared {
+  const quiet = <T>(promise: Promise<T>) => (promise.catch(() => undefined), promise);
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  return (shared[PREPARED] ??= {
+    bundle: quiet(bundleNode("src/main.ts", SERVER_BUNDLE)),
+    template: quiet(embeddedTemplate()),
+    database: serverUrl ? quiet(freshDatabase(serverUrl)) : null,
+  });
+}
 
 export default async function setup(project: TestProject) {
-  await (bundled ??= bundleNode("src/main.ts", SERVER_BUNDLE));
-  if (project.name === "pglite") return embeddedTemplate(project);
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl || project.name !== "postgres") return;
-  const name = `optgraph_test_${process.pid}_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  await applyMigrations({ kind: "postgres", url: url.toString() });
-  project.provide("postgresUrl", url.toString());
+  const work = prepare();
+  await work.bundle;
+  if (project.name === "pglite") {
+    const { base, dataDir } = await work.template;
+    project.provide("pgliteTemplate", { dataDir, copies: join(base, "copies") });
+    return () => rmSync(base, { recursive: true, force: true });
+  }
+  if (project.name !== "postgres" || !work.database) return;
+  const { serverUrl, name, url } = await work.database;
+  project.provide("postgresUrl", url);
   return async () => {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
@@ -49,7 +64,19 @@ export default async function setup(project: TestProject) {
   };
 }
 
-async function embeddedTemplate(project: TestProject) {
+async function freshDatabase(serverUrl: string) {
+  const name = `optgraph_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  await applyMigrations({ kind: "postgres", url: url.toString() });
+  return { serverUrl, name, url: url.toString() };
+}
+
+async function embeddedTemplate() {
   const base = mkdtempSync(join(tmpdir(), "optgraph-test-pglite-"));
   const dataDir = join(base, "template");
   // in a process of its own: Prisma's migration engine is one per process, and the postgres
@@ -59,6 +86,5 @@ async function embeddedTemplate(project: TestProject) {
     ["--import", "tsx", "test/support/pglite-template.ts", dataDir],
     { cwd: new URL("../../", import.meta.url) },
   );
-  project.provide("pgliteTemplate", { dataDir, copies: join(base, "copies") });
-  return () => rmSync(base, { recursive: true, force: true });
+  return { base, dataDir };
 }
