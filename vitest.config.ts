@@ -24,6 +24,12 @@ export default defineConfig({
       test: {
         name: engine,
         env: { OPTGRAPH_TEST_ENGINE: engine },
+        // PGlite runs the database in the worker: two workers keep both cores busy. On PostgreSQL
+        // the database runs beside the workers and many files wait on timers, processes and
+        // faults: a third worker keeps the cores busy meanwhile (the projects run one after the
+        // other, so each has its own group).
+        maxWorkers: engine === "pglite" ? 2 : 3,
+        sequence: { groupOrder: engine === "pglite" ? 0 : 1 },
         // pure rules do not touch a database: run them once
         exclude:
           engine === "postgres"
@@ -36,7 +42,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
     pool: "forks",
-    maxWorkers: 2,
     // one database (and one server) per worker, shared by the files it runs; tests isolate by data
     isolate: false,
     testTimeout: 60_000,
