@@ -149,6 +149,51 @@ function createClient(adapter: SqlDriverAdapterFactory, onQuery?: (sql: string) 
 }
 
 /**
+ * The statements of one plain SQL transaction. Each is sent when `work` issues it; on PostgreSQL
+ * the pool pipelines (node-postgres `pipeline`), so a statement goes out at once behind those not
+ * yet answered. The transaction's BEGIN thus travels with its first statement, and its COMMIT right
+ * behind a last statement that `work` did not wait for (the ledger writer's write): one round trip
+ * each instead of two. Every statement is answered before the transaction answers, and the first
+ * that failed fails it, whether `work` waited for it or not (after a failure PostgreSQL turns the
+ * COMMIT into a rollback).
+ */
+class Statements {
+  private readonly sent: Promise<void>[] = [];
+  private failure: { error: unknown } | null = null;
+
+  /** The rows of `statement`, sent; its failure is the transaction's. */
+  track<T>(statement: Promise<{ rows: unknown[] }>): Promise<T[]> {
+    this.sent.push(
+      statement.then(
+        () => undefined,
+        (error: unknown) => {
+          this.failure ??= { error }; // answers come in order: the first is the cause
+        },
+      ),
+    );
+    const rows = statement.then((result) => result.rows as T[]);
+    rows.catch(() => undefined); // reported by `answered` when `work` did not wait for it
+    return rows;
+  }
+
+  /** Resolves once every statement sent is answered; rejects with the first that failed. */
+  async answered(): Promise<void> {
+    await Promise.all(this.sent);
+    if (this.failure) throw this.failure.error;
+  }
+}
+
+/**
+ * Closes a connection at once, failing what it has in flight. (`end()` would wait for pipelined
+ * statements to be answered, and a statement that never is would hold it forever.)
+ */
+function closeNow(client: pg.Client | pg.PoolClient) {
+  (
+    client as unknown as { connection: { stream: { destroy(): void } } }
+  ).connection.stream.destroy();
+}
+
+/**
  * Bounds every query of a pool connection by a deadline on the client's side. statement_timeout
  * runs in the server, so it cannot end a query the server never receives or whose answer never
  * arrives: behind a dead network path (no FIN, no RST, keep-alive probes answered by a middlebox)
@@ -162,8 +207,7 @@ export function boundQueries(client: pg.Client | pg.PoolClient, readTimeoutMs: n
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      // with a query in flight, end() destroys the socket instead of waiting for a goodbye
-      (client as pg.Client).end().catch(() => undefined);
+      closeNow(client);
     }, readTimeoutMs);
     const explain = (error: unknown) =>
       timedOut
@@ -236,12 +280,20 @@ export async function openDatabase(
         prisma.$queryRawUnsafe<T[]>(text, ...values),
       // (no deadline: the embedded database runs in this process, one statement at a time)
       transaction: (work) =>
-        db.transaction((tx) =>
-          work(async <T>(text: string, values: unknown[] = []) => {
-            options.onQuery?.(text);
-            return (await tx.query<T>(text, values)).rows;
-          }),
-        ),
+        db.transaction(async (tx) => {
+          const statements = new Statements();
+          try {
+            const result = await work(<T>(text: string, values: unknown[] = []) => {
+              options.onQuery?.(text);
+              return statements.track<T>(tx.query<T>(text, values));
+            });
+            await statements.answered();
+            return result;
+          } catch (error) {
+            await statements.answered(); // a statement's failure is the cause of what followed
+            throw error;
+          }
+        }),
       ping: async () => {
         await db.query("select 1");
       },
@@ -254,6 +306,8 @@ export async function openDatabase(
 
   const pool = new pg.Pool({
     connectionString: config.url,
+    // statements sent without waiting for the answer before (see Statements)
+    pipeline: true,
     max: config.poolMax,
     connectionTimeoutMillis: config.connectTimeoutMs,
     idleTimeoutMillis: config.idleTimeoutMs,
@@ -311,16 +365,23 @@ export async function openDatabase(
           ? undefined
           : setTimeout(() => {
               expired = true;
-              // with a query in flight, end() destroys the socket instead of waiting for it
-              (client as unknown as pg.Client).end().catch(() => undefined);
+              closeNow(client);
             }, timeoutMs);
+      const statements = new Statements();
       try {
-        await client.query("BEGIN");
-        const result = await work(async <T>(text: string, values: unknown[] = []) => {
-          options.onQuery?.(text);
-          return (await client.query({ text, values, types: UTC_TIMESTAMPS })).rows as T[];
-        });
-        await client.query("COMMIT");
+        statements.track(client.query("BEGIN"));
+        let result: Awaited<ReturnType<typeof work>>;
+        try {
+          result = await work(<T>(text: string, values: unknown[] = []) => {
+            options.onQuery?.(text);
+            return statements.track<T>(client.query({ text, values, types: UTC_TIMESTAMPS }));
+          });
+        } catch (error) {
+          await statements.answered(); // a statement's failure is the cause of what followed
+          throw error;
+        }
+        statements.track(client.query("COMMIT"));
+        await statements.answered();
         return result;
       } catch (error) {
         await client.query("ROLLBACK").catch((rollbackFailed: Error) => {

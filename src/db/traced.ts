@@ -11,14 +11,27 @@ const CLIENT = 2 as SpanKind; // SpanKind.CLIENT
 const ERROR = 2 as SpanStatusCode; // SpanStatusCode.ERROR
 
 /**
- * The kind of a statement: its first keyword, or for a `with … as (…) select` the keyword that
- * follows its common table expressions.
+ * The kind of a statement: its first keyword, or for a `with … as (…)` the keyword of the statement
+ * its common table expressions lead to (the first keyword outside every parenthesis and quote).
  */
 export function statementKind(sql: string): string {
   const first = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toUpperCase() ?? "UNKNOWN";
   if (first !== "WITH") return first;
-  const main = /\)\s*(select|insert|update|delete|merge)\b/i.exec(sql);
-  return main ? main[1].toUpperCase() : first;
+  let depth = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      if (end < 0) break;
+      i = end;
+    } else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (depth === 0) {
+      const main = /^(select|insert|update|delete|merge)\b/i.exec(sql.slice(i, i + 7));
+      if (main && /\W/.test(sql[i - 1] ?? " ")) return main[1].toUpperCase();
+    }
+  }
+  return first;
 }
 
 function inSpan<T>(

@@ -2,8 +2,9 @@
 // and so does the import inside its own transaction). The organization's ledger head is locked,
 // the state of every number in the batch is read set-wise, each request is decided in order
 // against the state the requests before it left (src/domain/decider.ts), and the batch's
-// subscribers, inbound messages, consents, hash-chained events and idempotency records are
-// written with one statement each. Each request gets its own outcome; a refused one writes nothing.
+// new subscribers are made, then its inbound messages, consents, hash-chained events, idempotency
+// records and new head are written in one statement (src/services/ledger-rows.ts). Each request
+// gets its own outcome; a refused one writes nothing.
 import { newId } from "../db/ids.ts";
 import type { SqlQuery } from "../db/client.ts";
 import {
@@ -21,21 +22,17 @@ import { conflict, DomainError } from "../domain/errors.ts";
 import type { Classification } from "../domain/keywords.ts";
 import { eventHash, ledgerJson, type LedgerFacts } from "../domain/ledger.ts";
 import type { Consent, ConsentEvent, KeywordEvent } from "../generated/prisma/client.ts";
+import { writeBatch, type EventRow, type IdempotencyRow } from "./ledger-rows.ts";
 import {
-  insertEvents,
-  insertIdempotencyRecords,
-  insertKeywordEvents,
-  recordReviewDecisions,
-  upsertConsents,
-} from "./ledger-rows.ts";
-import {
+  campaignsQuery,
+  consentsQuery,
   emptyReach,
-  readCampaigns,
-  readConsents,
-  readIdempotencyRecords,
+  idempotencyRecordsQuery,
   readReviews,
-  readSeenMessages,
-  readSubscribers,
+  readTogether,
+  seenMessagesQuery,
+  settle,
+  subscribersQuery,
   upsertSubscribers,
   type CampaignReach,
   type ConsentRecord,
@@ -96,14 +93,14 @@ export interface AppendOptions {
   subscribers?: ReadonlyMap<string, string>;
 }
 
-const LOCK_HEAD = `select "ledgerSequence", "ledgerHeadHash", "keywordSequence" from "Organization"
-  where id = $1::uuid for no key update`;
-
 interface Head {
   ledgerSequence: number;
   ledgerHeadHash: string;
   keywordSequence: number;
 }
+
+const LOCK_HEAD = `select "ledgerSequence", "ledgerHeadHash", "keywordSequence" from "Organization"
+  where id = $1::uuid for no key update`;
 
 /** Locks the organization's ledger head until the transaction ends. */
 export async function lockHead(sql: SqlQuery, organizationId: string): Promise<Head> {
@@ -204,14 +201,9 @@ class Batch {
   private readonly recordOf = new Map<string, ConsentRecord>();
   // the rows to write
   private readonly consentRows = new Map<string, Consent>();
-  private readonly eventRows: (ConsentEvent & { evidenceText: string })[] = [];
+  private readonly eventRows: EventRow[] = [];
   private readonly keywordRows: KeywordEvent[] = [];
-  private readonly idempotencyRows: {
-    key: string;
-    operation: string;
-    hash: string;
-    result: string;
-  }[] = [];
+  private readonly idempotencyRows: IdempotencyRow[] = [];
   private readonly recordedAt: Date;
 
   constructor(
@@ -235,38 +227,50 @@ class Batch {
     await this.makeSubscribers();
     this.buildRows();
     this.answerRepeats();
-    await this.write();
+    // Not waited for: the transaction sends its COMMIT right behind the write, one round trip for
+    // both, and fails (rolled back) if the write does (src/db/client.ts, Statements).
+    this.write().catch(() => undefined);
     return this.final;
   }
 
+  /**
+   * The state every request is decided against, in one statement after the lock (two when the
+   * batch reviews messages: the campaigns a review reaches depend on the message; three when a
+   * consent is PENDING or EXPIRED).
+   */
   private async read() {
-    const { sql, organizationId, requests, subscribers } = this;
-    this.records = await readIdempotencyRecords(sql, organizationId, [
-      ...new Set(requests.flatMap((r) => (r.idempotency ? [r.idempotency.key] : []))),
-    ]);
-    this.seenMessages = await readSeenMessages(sql, organizationId, [
-      ...new Set(
-        requests.flatMap((r) =>
-          r.message?.providerMessageId ? [r.message.providerMessageId] : [],
-        ),
+    const { sql, organizationId, requests } = this;
+    const unique = (values: (string | null | undefined)[]) => [
+      ...new Set(values.filter((v): v is string => typeof v === "string")),
+    ];
+    this.reviews = await readReviews(
+      sql,
+      organizationId,
+      unique(requests.map((r) => (r.command.kind === "REVIEW" ? r.command.keywordEventId : null))),
+    );
+    const known = unique(this.phones.map((phone) => this.subscribers.get(phone)));
+    const unknown = this.phones.filter((phone) => !this.subscribers.has(phone));
+    const state = await readTogether(sql, {
+      records: idempotencyRecordsQuery(
+        organizationId,
+        unique(requests.map((r) => r.idempotency?.key)),
       ),
-    ]);
-    this.reviews = await readReviews(sql, organizationId, [
-      ...new Set(
-        requests.flatMap((r) => (r.command.kind === "REVIEW" ? [r.command.keywordEventId] : [])),
+      seen: seenMessagesQuery(
+        organizationId,
+        unique(requests.map((r) => r.message?.providerMessageId)),
       ),
-    ]);
-    this.campaigns = await readCampaigns(sql, organizationId, reachOf(requests, this.reviews));
-    const unknown = this.phones.filter((phone) => !subscribers.has(phone));
-    for (const [phone, id] of await readSubscribers(sql, organizationId, unknown)) {
-      subscribers.set(phone, id);
-    }
-    const stored = await readConsents(sql, [
-      ...new Set(this.phones.flatMap((p) => (subscribers.has(p) ? [subscribers.get(p)!] : []))),
-    ]);
+      campaigns: campaignsQuery(organizationId, reachOf(requests, this.reviews)),
+      subscribers: subscribersQuery(organizationId, unknown),
+      consents: consentsQuery(organizationId, known, unknown),
+    });
+    this.records = state.records;
+    this.seenMessages = state.seen;
+    this.campaigns = state.campaigns;
+    for (const [phone, id] of state.subscribers) this.subscribers.set(phone, id);
+    await settle(sql, state.consents);
     for (const phone of this.phones) {
       const map = new Map<string, ConsentFacts>();
-      for (const record of stored.get(subscribers.get(phone) ?? "") ?? []) {
+      for (const record of state.consents.get(this.subscribers.get(phone) ?? "") ?? []) {
         map.set(record.facts.campaignId, record.facts);
         this.recordOf.set(pairKey(phone, record.facts.campaignId), record);
       }
@@ -555,20 +559,18 @@ class Batch {
     });
   }
 
-  private async write() {
-    const { sql, organizationId, head } = this;
-    await insertKeywordEvents(sql, this.keywordRows);
-    await recordReviewDecisions(sql, this.reviewRows);
-    await upsertConsents(sql, [...this.consentRows.values()]);
-    await insertEvents(sql, this.eventRows);
-    await insertIdempotencyRecords(sql, organizationId, this.recordedAt, this.idempotencyRows);
-    if (this.eventRows.length > 0 || this.keywordRows.length > 0) {
-      await sql(
-        `update "Organization" set "ledgerSequence" = $2, "ledgerHeadHash" = $3, "keywordSequence" = $4
-         where id = $1::uuid`,
-        [organizationId, head.ledgerSequence, head.ledgerHeadHash, head.keywordSequence],
-      );
-    }
+  private write(): Promise<void> {
+    const moved = this.eventRows.length > 0 || this.keywordRows.length > 0;
+    return writeBatch(this.sql, {
+      organizationId: this.organizationId,
+      recordedAt: this.recordedAt,
+      keywordEvents: this.keywordRows,
+      reviewDecisions: this.reviewRows,
+      consents: [...this.consentRows.values()],
+      events: this.eventRows,
+      idempotencyRecords: this.idempotencyRows,
+      head: moved ? this.head : null,
+    });
   }
 }
 

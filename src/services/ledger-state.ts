@@ -1,7 +1,9 @@
 // What the decider needs, read set-wise for a whole batch of commands inside the ledger writer's
-// transaction: the campaigns the commands may reach (with every disclosure version), the
-// subscribers' ids, and their consents with the facts of each consent's last event. A fixed number
-// of statements per batch, whatever its size.
+// transaction: the idempotency records and provider message ids seen before, the campaigns the
+// commands may reach (with every disclosure version), the subscribers' ids, and their consents with
+// the facts of each consent's last event. Each is a query of its own, and `readTogether` runs them
+// as one statement: a transaction that holds the organization's ledger lock spends as few round
+// trips as it can. A fixed number of statements per batch, whatever its size.
 import { newId } from "../db/ids.ts";
 import type { SqlQuery } from "../db/client.ts";
 import type { CampaignStatus } from "../domain/campaign.ts";
@@ -12,6 +14,47 @@ import type {
   DisclosureFacts,
   ReviewFacts,
 } from "../domain/decider.ts";
+
+/** One read: a select (placeholders $1, $2…), its values, and what its rows mean. */
+export interface StateQuery<T> {
+  /** null when there is nothing to read (the rows are then none) */
+  text: string | null;
+  values: unknown[];
+  parse(rows: unknown[]): T;
+}
+
+type Results<Q> = { [K in keyof Q]: Q[K] extends StateQuery<infer T> ? T : never };
+
+/**
+ * Runs several reads as one statement, each select's rows coming back as a JSON array, and parses
+ * each. The selects see one snapshot, taken when the statement starts.
+ */
+export async function readTogether<Q extends Record<string, StateQuery<unknown>>>(
+  sql: SqlQuery,
+  queries: Q,
+): Promise<Results<Q>> {
+  const names = Object.keys(queries);
+  const values: unknown[] = [];
+  const columns: string[] = [];
+  names.forEach((name, i) => {
+    const { text } = queries[name];
+    if (text === null) return;
+    const offset = values.length;
+    values.push(...queries[name].values);
+    const renumbered = text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    columns.push(`(select coalesce(json_agg(r), '[]'::json) from (${renumbered}) r) as r${i}`);
+  });
+  const [row] =
+    columns.length === 0
+      ? [{}]
+      : await sql<Record<string, unknown[]>>(`select ${columns.join(",\n       ")}`, values);
+  return Object.fromEntries(
+    names.map((name, i) => [
+      name,
+      queries[name].parse((row as Record<string, unknown[]>)[`r${i}`] ?? []),
+    ]),
+  ) as Results<Q>;
+}
 
 /** Which campaigns a batch may reach: named ones, whole senders, or all of the organization. */
 export interface CampaignReach {
@@ -42,18 +85,20 @@ export interface IdempotencyRecordRow {
 }
 
 /** The first results of these idempotency keys, by key (those used before). */
-export async function readIdempotencyRecords(
-  sql: SqlQuery,
+export function idempotencyRecordsQuery(
   organizationId: string,
   keys: readonly string[],
-): Promise<Map<string, IdempotencyRecordRow>> {
-  if (keys.length === 0) return new Map();
-  const rows = await sql<IdempotencyRecordRow & { key: string }>(
-    `select key, operation, "requestHash", result from "IdempotencyRecord"
-     where "organizationId" = $1::uuid and key = any($2::text[])`,
-    [organizationId, keys],
-  );
-  return new Map(rows.map((row) => [row.key, row]));
+): StateQuery<Map<string, IdempotencyRecordRow>> {
+  return {
+    text:
+      keys.length === 0
+        ? null
+        : `select key, operation, "requestHash", result from "IdempotencyRecord"
+           where "organizationId" = $1::uuid and key = any($2::text[])`,
+    values: [organizationId, keys],
+    parse: (rows) =>
+      new Map((rows as (IdempotencyRecordRow & { key: string })[]).map((row) => [row.key, row])),
+  };
 }
 
 /** An inbound message recorded before under a provider's message id. */
@@ -65,90 +110,104 @@ export interface SeenMessage {
 }
 
 /** The messages recorded under these provider message ids, by id (those seen before). */
-export async function readSeenMessages(
-  sql: SqlQuery,
+export function seenMessagesQuery(
   organizationId: string,
   providerMessageIds: readonly string[],
-): Promise<Map<string, SeenMessage>> {
-  if (providerMessageIds.length === 0) return new Map();
-  const rows = await sql<SeenMessage & { providerMessageId: string }>(
-    `select id::text, "providerMessageId", "from", "to", body from "KeywordEvent"
-     where "organizationId" = $1::uuid and "providerMessageId" = any($2::text[])`,
-    [organizationId, providerMessageIds],
-  );
-  return new Map(rows.map((row) => [row.providerMessageId, row]));
+): StateQuery<Map<string, SeenMessage>> {
+  return {
+    text:
+      providerMessageIds.length === 0
+        ? null
+        : `select id::text as id, "providerMessageId", "from", "to", body from "KeywordEvent"
+           where "organizationId" = $1::uuid and "providerMessageId" = any($2::text[])`,
+    values: [organizationId, providerMessageIds],
+    parse: (rows) =>
+      new Map(
+        (rows as (SeenMessage & { providerMessageId: string })[]).map((row) => [
+          row.providerMessageId,
+          row,
+        ]),
+      ),
+  };
 }
 
 /** A UTC timestamp as Postgres writes it inside JSON ("2026-12-06T08:00:00.123"). */
 const utc = (text: string) => new Date(text.endsWith("Z") ? text : `${text}Z`);
 
-export async function readCampaigns(
-  sql: SqlQuery,
+interface CampaignRow {
+  id: string;
+  name: string;
+  senderId: string;
+  status: CampaignStatus;
+  doubleOptIn: boolean;
+  keywords: string[];
+  disclosures: (Omit<DisclosureFacts, "createdAt"> & { createdAt: string })[] | null;
+}
+
+/** The campaigns `reach` names, with every disclosure version. */
+export function campaignsQuery(
   organizationId: string,
   reach: CampaignReach,
-): Promise<CampaignFacts[]> {
-  if (
+): StateQuery<CampaignFacts[]> {
+  const none =
     !reach.all &&
     reach.campaignIds.size === 0 &&
     reach.senderIds.size === 0 &&
-    reach.sendersOfCampaigns.size === 0
-  ) {
-    return [];
-  }
-  const rows = await sql<{
-    id: string;
-    name: string;
-    senderId: string;
-    status: CampaignStatus;
-    doubleOptIn: boolean;
-    keywords: string[];
-    disclosures: (Omit<DisclosureFacts, "createdAt"> & { createdAt: string })[];
-  }>(
-    `select c.id::text, c.name, c."senderId"::text as "senderId", c.status::text as status,
-            c."doubleOptIn", c.keywords,
-            (select json_agg(json_build_object(
-                      'id', d.id, 'version', d.version, 'consentLanguageHash', d."consentLanguageHash",
-                      'createdAt', d."createdAt", 'programName', d."programName",
-                      'messageFrequency', d."messageFrequency", 'helpText', d."helpText",
-                      'optInConfirmation', d."optInConfirmation",
-                      'optOutConfirmation', d."optOutConfirmation",
-                      'translations', d.translations) order by d.version)
-             from "DisclosureVersion" d where d."campaignId" = c.id) as disclosures
-     from "Campaign" c
-     where c."organizationId" = $1::uuid
-       and ($2::boolean or c.id = any($3::uuid[]) or c."senderId" = any($4::uuid[])
-            or c."senderId" in (select s."senderId" from "Campaign" s
-                                where s."organizationId" = $1::uuid and s.id = any($5::uuid[])))
-     order by c.id`,
-    [
+    reach.sendersOfCampaigns.size === 0;
+  return {
+    text: none
+      ? null
+      : `select c.id::text as id, c.name, c."senderId"::text as "senderId",
+                c.status::text as status, c."doubleOptIn", c.keywords,
+                (select json_agg(json_build_object(
+                          'id', d.id, 'version', d.version,
+                          'consentLanguageHash', d."consentLanguageHash",
+                          'createdAt', d."createdAt", 'programName', d."programName",
+                          'messageFrequency', d."messageFrequency", 'helpText', d."helpText",
+                          'optInConfirmation', d."optInConfirmation",
+                          'optOutConfirmation', d."optOutConfirmation",
+                          'translations', d.translations) order by d.version)
+                 from "DisclosureVersion" d where d."campaignId" = c.id) as disclosures
+         from "Campaign" c
+         where c."organizationId" = $1::uuid
+           and ($2::boolean or c.id = any($3::uuid[]) or c."senderId" = any($4::uuid[])
+                or c."senderId" in (select s."senderId" from "Campaign" s
+                                    where s."organizationId" = $1::uuid and s.id = any($5::uuid[])))
+         order by c.id`,
+    values: [
       organizationId,
       reach.all,
       [...reach.campaignIds],
       [...reach.senderIds],
       [...reach.sendersOfCampaigns],
     ],
-  );
-  return rows.map((row) => ({
-    ...row,
-    disclosures: (row.disclosures ?? []).map((d) => ({ ...d, createdAt: utc(d.createdAt) })),
-  }));
+    parse: (rows) =>
+      (rows as CampaignRow[]).map((row) => ({
+        ...row,
+        disclosures: (row.disclosures ?? []).map((d) => ({ ...d, createdAt: utc(d.createdAt) })),
+      })),
+  };
 }
 
-/** The organization's subscriber ids of these numbers (those that exist). */
-export async function readSubscribers(
-  sql: SqlQuery,
+/** The organization's subscriber ids of these numbers (those that exist), by number. */
+export function subscribersQuery(
   organizationId: string,
   phones: readonly string[],
-): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  if (phones.length === 0) return ids;
-  const rows = await sql<{ id: string; phone: string }>(
-    `select id::text, phone from "Subscriber"
-     where "organizationId" = $1::uuid and phone = any($2::text[])`,
-    [organizationId, phones],
-  );
-  for (const row of rows) ids.set(row.phone, row.id);
-  return ids;
+): StateQuery<Map<string, string>> {
+  return {
+    text:
+      phones.length === 0
+        ? null
+        : `select id::text as id, phone from "Subscriber"
+           where "organizationId" = $1::uuid and phone = any($2::text[])`,
+    values: [organizationId, phones],
+    parse: (rows) => new Map((rows as { id: string; phone: string }[]).map((r) => [r.phone, r.id])),
+  };
+}
+
+/** Runs one read as a statement of its own (none when there is nothing to read). */
+export async function readOne<T>(sql: SqlQuery, query: StateQuery<T>): Promise<T> {
+  return query.parse(query.text === null ? [] : await sql(query.text, query.values));
 }
 
 /**
@@ -180,7 +239,9 @@ export async function upsertSubscribers(
   for (const row of rows) ids.set(row.phone, row.id);
   // A number another transaction created after this statement's snapshot: read it again.
   const missing = phones.filter((phone) => !ids.has(phone));
-  for (const [phone, id] of await readSubscribers(sql, organizationId, missing)) ids.set(phone, id);
+  for (const [phone, id] of await readOne(sql, subscribersQuery(organizationId, missing))) {
+    ids.set(phone, id);
+  }
   return ids;
 }
 
@@ -194,94 +255,114 @@ export interface ConsentRecord {
   updatedAt: Date;
 }
 
-/** Every consent of these subscribers, by subscriber id, each with its last event's facts. */
-export async function readConsents(
-  sql: SqlQuery,
+interface ConsentRow {
+  id: string;
+  subscriberId: string;
+  campaignId: string;
+  status: ConsentStatus;
+  method: ConsentMethod;
+  hadConsented: boolean;
+  lastSequence: number;
+  disclosureVersionId: string | null;
+  expiresAtMs: number | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+  lastFromStatus: ConsentStatus | null;
+  lastMethod: ConsentMethod;
+  lastOccurredAtMs: number;
+}
+
+/**
+ * Every consent of these subscribers (by id, or by number in the organization), by subscriber id,
+ * each with its last event's facts. PENDING and EXPIRED consents still need the last settled answer
+ * before them: `settle` reads it.
+ */
+export function consentsQuery(
+  organizationId: string,
   subscriberIds: readonly string[],
-): Promise<Map<string, ConsentRecord[]>> {
-  const bySubscriber = new Map<string, ConsentRecord[]>();
-  if (subscriberIds.length === 0) return bySubscriber;
-  // timestamps as epoch milliseconds: no driver's idea of a time zone in between
-  const rows = await sql<{
-    id: string;
+  phones: readonly string[],
+): StateQuery<Map<string, ConsentRecord[]>> {
+  return {
+    text:
+      subscriberIds.length === 0 && phones.length === 0
+        ? null
+        : // timestamps as epoch milliseconds: no driver's idea of a time zone in between
+          `select c.id::text as id, c."subscriberId"::text as "subscriberId",
+                  c."campaignId"::text as "campaignId", c.status::text as status,
+                  c.method::text as method, c."hadConsented", c."lastSequence",
+                  c."disclosureVersionId"::text as "disclosureVersionId",
+                  (extract(epoch from c."expiresAt") * 1000)::float8 as "expiresAtMs",
+                  (extract(epoch from c."createdAt") * 1000)::float8 as "createdAtMs",
+                  (extract(epoch from c."updatedAt") * 1000)::float8 as "updatedAtMs",
+                  e."fromStatus"::text as "lastFromStatus", e.method::text as "lastMethod",
+                  (extract(epoch from e."occurredAt") * 1000)::float8 as "lastOccurredAtMs"
+           from "Consent" c
+           -- one index probe per consent: a join the planner may hash would scan the whole ledger
+           join lateral (select x."fromStatus", x.method, x."occurredAt" from "ConsentEvent" x
+                         where x."organizationId" = c."organizationId"
+                           and x.sequence = c."lastSequence") e on true
+           -- one array of ids (an OR with a subquery would scan every consent)
+           where c."subscriberId" = any(array_cat($2::uuid[],
+                   array(select s.id from "Subscriber" s
+                         where s."organizationId" = $1::uuid and s.phone = any($3::text[]))))`,
+    values: [organizationId, subscriberIds, phones],
+    parse: (rows) => {
+      const bySubscriber = new Map<string, ConsentRecord[]>();
+      for (const row of rows as ConsentRow[]) {
+        const record: ConsentRecord = {
+          subscriberId: row.subscriberId,
+          method: row.method,
+          hadConsented: row.hadConsented,
+          createdAt: new Date(row.createdAtMs),
+          updatedAt: new Date(row.updatedAtMs),
+          facts: {
+            id: row.id,
+            campaignId: row.campaignId,
+            status: row.status,
+            lastSequence: row.lastSequence,
+            lastOccurredAt: new Date(row.lastOccurredAtMs),
+            lastFromStatus: row.lastFromStatus,
+            lastMethod: row.lastMethod,
+            settled: row.status === "OPTED_IN" || row.status === "OPTED_OUT" ? row.status : null,
+            disclosureVersionId: row.disclosureVersionId,
+            expiresAt: row.expiresAtMs === null ? null : new Date(row.expiresAtMs),
+          },
+        };
+        const list = bySubscriber.get(row.subscriberId);
+        if (list) list.push(record);
+        else bySubscriber.set(row.subscriberId, [record]);
+      }
+      return bySubscriber;
+    },
+  };
+}
+
+/**
+ * PENDING and EXPIRED stand on the last settled answer before them: reads it for those (one
+ * statement when there are any).
+ */
+export async function settle(sql: SqlQuery, bySubscriber: ReadonlyMap<string, ConsentRecord[]>) {
+  const unsettled = [...bySubscriber.values()].flat().filter((r) => r.facts.settled === null);
+  if (unsettled.length === 0) return;
+  const settled = await sql<{
     subscriberId: string;
     campaignId: string;
-    status: ConsentStatus;
-    method: ConsentMethod;
-    hadConsented: boolean;
-    lastSequence: number;
-    disclosureVersionId: string | null;
-    expiresAtMs: number | null;
-    createdAtMs: number;
-    updatedAtMs: number;
-    lastFromStatus: ConsentStatus | null;
-    lastMethod: ConsentMethod;
-    lastOccurredAtMs: number;
+    toStatus: ConsentStatus;
   }>(
-    `select c.id::text, c."subscriberId"::text as "subscriberId", c."campaignId"::text as "campaignId",
-            c.status::text as status, c.method::text as method, c."hadConsented", c."lastSequence",
-            c."disclosureVersionId"::text as "disclosureVersionId",
-            (extract(epoch from c."expiresAt") * 1000)::float8 as "expiresAtMs",
-            (extract(epoch from c."createdAt") * 1000)::float8 as "createdAtMs",
-            (extract(epoch from c."updatedAt") * 1000)::float8 as "updatedAtMs",
-            e."fromStatus"::text as "lastFromStatus", e.method::text as "lastMethod",
-            (extract(epoch from e."occurredAt") * 1000)::float8 as "lastOccurredAtMs"
-     from "Consent" c
-     -- one index probe per consent: a join the planner may hash would scan the whole ledger
-     join lateral (select x."fromStatus", x.method, x."occurredAt" from "ConsentEvent" x
-                   where x."organizationId" = c."organizationId" and x.sequence = c."lastSequence"
-                  ) e on true
-     where c."subscriberId" = any($1::uuid[])`,
-    [subscriberIds],
+    `select distinct on (e."subscriberId", e."campaignId")
+            e."subscriberId"::text as "subscriberId", e."campaignId"::text as "campaignId",
+            e."toStatus"::text as "toStatus"
+     from "ConsentEvent" e
+     join unnest($1::uuid[], $2::uuid[]) as k(subscriber, campaign)
+       on e."subscriberId" = k.subscriber and e."campaignId" = k.campaign
+     where e."toStatus" in ('OPTED_IN', 'OPTED_OUT')
+     order by e."subscriberId", e."campaignId", e.sequence desc`,
+    [unsettled.map((r) => r.subscriberId), unsettled.map((r) => r.facts.campaignId)],
   );
-  for (const row of rows) {
-    const record: ConsentRecord = {
-      subscriberId: row.subscriberId,
-      method: row.method,
-      hadConsented: row.hadConsented,
-      createdAt: new Date(row.createdAtMs),
-      updatedAt: new Date(row.updatedAtMs),
-      facts: {
-        id: row.id,
-        campaignId: row.campaignId,
-        status: row.status,
-        lastSequence: row.lastSequence,
-        lastOccurredAt: new Date(row.lastOccurredAtMs),
-        lastFromStatus: row.lastFromStatus,
-        lastMethod: row.lastMethod,
-        settled: row.status === "OPTED_IN" || row.status === "OPTED_OUT" ? row.status : null,
-        disclosureVersionId: row.disclosureVersionId,
-        expiresAt: row.expiresAtMs === null ? null : new Date(row.expiresAtMs),
-      },
-    };
-    const list = bySubscriber.get(row.subscriberId);
-    if (list) list.push(record);
-    else bySubscriber.set(row.subscriberId, [record]);
+  const byPair = new Map(settled.map((r) => [`${r.subscriberId} ${r.campaignId}`, r.toStatus]));
+  for (const r of unsettled) {
+    r.facts.settled = byPair.get(`${r.subscriberId} ${r.facts.campaignId}`) ?? null;
   }
-  // PENDING and EXPIRED stand on the last settled answer before them: read it for those only
-  const unsettled = [...bySubscriber.values()].flat().filter((r) => r.facts.settled === null);
-  if (unsettled.length > 0) {
-    const settled = await sql<{
-      subscriberId: string;
-      campaignId: string;
-      toStatus: ConsentStatus;
-    }>(
-      `select distinct on (e."subscriberId", e."campaignId")
-              e."subscriberId"::text as "subscriberId", e."campaignId"::text as "campaignId",
-              e."toStatus"::text as "toStatus"
-       from "ConsentEvent" e
-       join unnest($1::uuid[], $2::uuid[]) as k(subscriber, campaign)
-         on e."subscriberId" = k.subscriber and e."campaignId" = k.campaign
-       where e."toStatus" in ('OPTED_IN', 'OPTED_OUT')
-       order by e."subscriberId", e."campaignId", e.sequence desc`,
-      [unsettled.map((r) => r.subscriberId), unsettled.map((r) => r.facts.campaignId)],
-    );
-    const byPair = new Map(settled.map((r) => [`${r.subscriberId} ${r.campaignId}`, r.toStatus]));
-    for (const r of unsettled) {
-      r.facts.settled = byPair.get(`${r.subscriberId} ${r.facts.campaignId}`) ?? null;
-    }
-  }
-  return bySubscriber;
 }
 
 /** The messages these review commands name (those of the organization), by id. */

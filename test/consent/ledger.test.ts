@@ -3,7 +3,7 @@
 // database refusing UPDATE and DELETE; and tampering (with the trigger bypassed) caught by
 // verifyLedger, which names the first broken event.
 import { describe, expect, it } from "vitest";
-import { engine, testApp } from "../support/app.ts";
+import { engine, recordQueries, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { failure, newOrganization, ok, rowCounts } from "../support/graphql.ts";
 import {
@@ -113,6 +113,34 @@ describe("the ledger", () => {
       consents: 1,
       consentEvents: 2,
     });
+  });
+});
+
+describe("the ledger writer's statements", () => {
+  // inside the transaction that holds the organization's ledger lock, from the lock to the write
+  const underLock = (queries: string[]) => {
+    const lock = queries.findIndex((q) => /for no key update/.test(q));
+    const write = queries.findIndex((q) => /"ledgerHeadHash" =/.test(q));
+    return queries.slice(lock, write + 1);
+  };
+
+  it("lock, one read, one write for a known number; one more to make a new one", async () => {
+    const org = await newOrganization();
+    const key = org.adminKey;
+    const campaign = await createCampaign(key);
+    const other = await createCampaign(key);
+    const known = PHONES[0];
+    await optIn(key, { phone: known, campaignId: other.id });
+
+    const again = await recordQueries(() => optIn(key, { phone: known, campaignId: campaign.id }));
+    expect(underLock(again.queries)).toHaveLength(3);
+
+    const first = await recordQueries(() =>
+      optIn(key, { phone: PHONES[1], campaignId: campaign.id }),
+    );
+    const statements = underLock(first.queries);
+    expect(statements).toHaveLength(4);
+    expect(statements[2]).toMatch(/insert into "Subscriber"/);
   });
 });
 
