@@ -9,8 +9,10 @@ import { engine, testApp } from "../support/app.ts";
 import { newOrganization } from "../support/graphql.ts";
 import { rawSql } from "../consent/ops.ts";
 
-const rename = (id: string, name: string) =>
-  [`update "Organization" set name = $2 where id = $1::uuid`, [id, name]] as const;
+const rename = (id: string, name: string): [string, unknown[]] => [
+  `update "Organization" set name = $2 where id = $1::uuid`,
+  [id, name],
+];
 
 async function nameOf(id: string): Promise<string> {
   const { rows } = await rawSql(`select name from "Organization" where id = $1::uuid`, [id]);
