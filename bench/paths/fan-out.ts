@@ -77,8 +77,8 @@ async function statementsPerDelivery(ctx: RunContext): Promise<number> {
     const counted = async () =>
       (await counter.take()).filter((sql) => !isAuthentication(sql)).length;
     const received = new Map<number, number>();
-    const delivered = async (event: number) => {
-      const deadline = nowMs() + 10_000;
+    const delivered = async (event: number, timeoutMs = 10_000) => {
+      const deadline = nowMs() + timeoutMs;
       while ((received.get(event) ?? 0) < SUBSCRIBERS && nowMs() < deadline) await sleep(10);
     };
     await publish();
@@ -108,10 +108,11 @@ async function statementsPerDelivery(ctx: RunContext): Promise<number> {
       return client;
     });
     try {
-      // until a probe reaches every subscriber, not every subscription is live yet
-      for (let attempt = 0; attempt < 20; attempt++) {
+      // until a probe reaches every subscriber, not every subscription is live yet (a probe sent
+      // before they are is never delivered to them: try again soon rather than wait it out)
+      for (let attempt = 0; attempt < 40; attempt++) {
         const probe = await publish();
-        await delivered(probe);
+        await delivered(probe, 250);
         if ((received.get(probe) ?? 0) >= SUBSCRIBERS) break;
       }
       await sleep(200);

@@ -15,6 +15,7 @@ import {
   type GraphQLInputType,
   type GraphQLObjectType,
 } from "graphql";
+import { Agent, request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { schema } from "../../src/schema/index.ts";
 import { onceAcrossEngines, testApp } from "../support/app.ts";
@@ -176,6 +177,41 @@ class Generator {
   }
 }
 
+/** POSTs `body` over one of the agent's kept-alive connections; the status and the parsed body. */
+function post(agent: Agent, url: URL, key: string, body: string) {
+  return new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          authorization: `Bearer ${key}`,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          try {
+            resolve({
+              status: res.statusCode!,
+              body: JSON.parse(Buffer.concat(chunks).toString()),
+            });
+          } catch (error) {
+            reject(error);
+          }
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 const FuzzSeed = graphql(`
   query FuzzSeedIds {
     campaigns(first: 5) {
@@ -201,7 +237,10 @@ describe.runIf(onceAcrossEngines)("fuzz", () => {
     const seeded = await ok(org.adminKey, FuzzSeed);
     const ids = seeded.campaigns.edges.flatMap((e) => [e.node.id, e.node.sender.id]);
     const generator = new Generator(mulberry32(SEED), ids);
-    const url = `http://127.0.0.1:${app.server.port}/graphql`;
+    const url = new URL(`http://127.0.0.1:${app.server.port}/graphql`);
+    // node:http rather than fetch: the cases are the server's work, and fetch's client costs more
+    // per request (3,000 cases: 9.5 s against 12.3 s, two runs each)
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
     const failures: string[] = [];
     const codes = new Map<string, number>();
@@ -210,12 +249,8 @@ describe.runIf(onceAcrossEngines)("fuzz", () => {
       while (next < CASES) {
         next++;
         const operation = generator.operation();
-        const response = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${org.adminKey}` },
-          body: JSON.stringify(operation),
-        });
-        const body = (await response.json()) as {
+        const response = await post(agent, url, org.adminKey, JSON.stringify(operation));
+        const body = response.body as {
           errors?: { message: string; extensions?: { code?: string } }[];
         };
         if (response.status >= 500) failures.push(`${response.status}: ${operation.query}`);
@@ -229,10 +264,10 @@ describe.runIf(onceAcrossEngines)("fuzz", () => {
         }
       }
     };
-    await Promise.all(Array.from({ length: 8 }, worker));
+    await Promise.all(Array.from({ length: 8 }, worker)).finally(() => agent.destroy());
     console.log(`fuzz: error codes ${JSON.stringify(Object.fromEntries(codes))}`);
     expect(failures.slice(0, 10)).toEqual([]);
-    const health = await fetch(url.replace("/graphql", "/healthz"));
+    const health = await fetch(new URL("/healthz", url));
     expect(health.status).toBe(200);
   }, 600_000);
 });
