@@ -182,10 +182,13 @@ export function campaignsQuery(
       [...reach.sendersOfCampaigns],
     ],
     parse: (rows) =>
-      (rows as CampaignRow[]).map((row) => ({
-        ...row,
-        disclosures: (row.disclosures ?? []).map((d) => ({ ...d, createdAt: utc(d.createdAt) })),
-      })),
+      (rows as CampaignRow[])
+        // by id, as the select orders them (an aggregate is not bound to keep that order)
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((row) => ({
+          ...row,
+          disclosures: (row.disclosures ?? []).map((d) => ({ ...d, createdAt: utc(d.createdAt) })),
+        })),
   };
 }
 
