@@ -176,6 +176,19 @@ class Statements {
     return rows;
   }
 
+  /**
+   * The result of `work`; when it throws, once every statement is answered, the first failed
+   * statement's error (the cause of what followed), else its own.
+   */
+  async of<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      await this.answered();
+      throw error;
+    }
+  }
+
   /** Resolves once every statement sent is answered; rejects with the first that failed. */
   async answered(): Promise<void> {
     await Promise.all(this.sent);
@@ -282,17 +295,14 @@ export async function openDatabase(
       transaction: (work) =>
         db.transaction(async (tx) => {
           const statements = new Statements();
-          try {
-            const result = await work(<T>(text: string, values: unknown[] = []) => {
+          const result = await statements.of(() =>
+            work(<T>(text: string, values: unknown[] = []) => {
               options.onQuery?.(text);
               return statements.track<T>(tx.query<T>(text, values));
-            });
-            await statements.answered();
-            return result;
-          } catch (error) {
-            await statements.answered(); // a statement's failure is the cause of what followed
-            throw error;
-          }
+            }),
+          );
+          await statements.answered();
+          return result;
         }),
       ping: async () => {
         await db.query("select 1");
@@ -370,16 +380,12 @@ export async function openDatabase(
       const statements = new Statements();
       try {
         statements.track(client.query("BEGIN"));
-        let result: Awaited<ReturnType<typeof work>>;
-        try {
-          result = await work(<T>(text: string, values: unknown[] = []) => {
+        const result = await statements.of(() =>
+          work(<T>(text: string, values: unknown[] = []) => {
             options.onQuery?.(text);
             return statements.track<T>(client.query({ text, values, types: UTC_TIMESTAMPS }));
-          });
-        } catch (error) {
-          await statements.answered(); // a statement's failure is the cause of what followed
-          throw error;
-        }
+          }),
+        );
         statements.track(client.query("COMMIT"));
         await statements.answered();
         return result;

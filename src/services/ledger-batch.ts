@@ -22,7 +22,7 @@ import { conflict, DomainError } from "../domain/errors.ts";
 import type { Classification } from "../domain/keywords.ts";
 import { eventHash, ledgerJson, type LedgerFacts } from "../domain/ledger.ts";
 import type { Consent, ConsentEvent, KeywordEvent } from "../generated/prisma/client.ts";
-import { writeBatch, type EventRow, type IdempotencyRow } from "./ledger-rows.ts";
+import { writeBatch, type EventRow, type IdempotencyRow, type LedgerHead } from "./ledger-rows.ts";
 import {
   campaignsQuery,
   consentsQuery,
@@ -93,18 +93,12 @@ export interface AppendOptions {
   subscribers?: ReadonlyMap<string, string>;
 }
 
-interface Head {
-  ledgerSequence: number;
-  ledgerHeadHash: string;
-  keywordSequence: number;
-}
-
 const LOCK_HEAD = `select "ledgerSequence", "ledgerHeadHash", "keywordSequence" from "Organization"
   where id = $1::uuid for no key update`;
 
 /** Locks the organization's ledger head until the transaction ends. */
-export async function lockHead(sql: SqlQuery, organizationId: string): Promise<Head> {
-  const [head] = await sql<Head>(LOCK_HEAD, [organizationId]);
+export async function lockHead(sql: SqlQuery, organizationId: string): Promise<LedgerHead> {
+  const [head] = await sql<LedgerHead>(LOCK_HEAD, [organizationId]);
   if (!head) throw new Error(`organization ${organizationId} does not exist`);
   return head;
 }
@@ -183,7 +177,7 @@ const messageConflict = (id: string) =>
  * them with one statement each.
  */
 class Batch {
-  private head!: Head;
+  private head!: LedgerHead;
   private readonly outcomes: Pending[];
   private readonly final: LedgerOutcome[];
   private sequence = 0;
