@@ -62,6 +62,7 @@ export function consentEventSource(prisma: Prisma): LogSource<ConsentEventRow, C
       (!filter.campaignIds ||
         (row.campaignId !== null && filter.campaignIds.includes(row.campaignId))),
     headIn: (heads) => heads.ledger,
+    rowsIn: (committed) => committed.ledger,
   };
 }
 
@@ -99,5 +100,7 @@ export function keywordEventSource(prisma: Prisma): LogSource<KeywordEventRow, K
       (!filter.campaignId || row.campaignIds.includes(filter.campaignId)) &&
       (!filter.campaignIds || overlaps(row.campaignIds, filter.campaignIds)),
     headIn: (heads) => heads.keywords,
+    // a message's row changes after it commits (its reply, its review): always read
+    rowsIn: () => undefined,
   };
 }

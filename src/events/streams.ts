@@ -5,13 +5,19 @@
 // are gap-free in commit order per organization (src/services/ledger.ts), so "every row after n"
 // never skips one that commits later. A subscription's buffer is bounded: a consumer that falls
 // behind by more than that is failed with SLOW_CONSUMER and resumes with `after`.
+// The ledger rows this instance's own writer just committed are handed to its tailer with the
+// wake-up, as the table gives them back (src/services/ledger.ts): the tailer takes them in place
+// of reading them again only when they continue exactly from its position (the next sequence on,
+// no gap), and reads the log otherwise. Either way a subscriber gets the ledger's rows in the
+// ledger's order; the hand-over saves a round trip and a query per commit on the loop that also
+// delivers, and the writer's next statements go out before the pass (docs/BENCHMARKS.md).
 // A row is offered to a tailer's subscriptions a chunk at a time, with a turn of the event loop
 // between chunks: delivering to many subscribers never holds the process for long (about 20 ms),
 // so requests (the writes that make the rows among them) go on being served meanwhile. Rows read
 // together are offered a few at a time, each socket's frames for them sent in one write.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { DomainError } from "../domain/errors.ts";
-import type { LogHeads, Wakeups } from "./wakeups.ts";
+import type { CommittedRows, LogHeads, Wakeups } from "./wakeups.ts";
 
 export interface Sequenced {
   sequence: number;
@@ -32,6 +38,11 @@ export interface LogSource<Row extends Sequenced, Filter> {
   matches(row: Row, filter: Filter): boolean;
   /** this log's head among a wake-up's heads, when the commit told it */
   headIn(heads: LogHeads): number | undefined;
+  /**
+   * this log's rows among those this instance committed, as `read` would return them, when they
+   * can be taken without reading them back (rows that never change after their commit)
+   */
+  rowsIn(committed: CommittedRows): readonly Row[] | undefined;
 }
 
 /**
@@ -283,10 +294,12 @@ class Tailer<Row extends Sequenced, Filter> {
   private cursor: number | null = null;
   private reading = false;
   /**
-   * While reading: the furthest head a wake-up told of since the read began (Infinity when one told
-   * none), or null when none came.
+   * The furthest head the wake-ups not yet acted on told of (Infinity when one told none), or null
+   * when none came.
    */
   private wokenUpTo: number | null = null;
+  /** rows this instance committed, kept until the tailer's next turn (see wake) */
+  private committed: Row[] = [];
   private running: Promise<void> = Promise.resolve();
 
   constructor(
@@ -306,36 +319,72 @@ class Tailer<Row extends Sequenced, Filter> {
     return this.running;
   }
 
-  /** Reads the new rows; `upTo`, when known, is where the commit that woke it left the log. */
-  wake(upTo?: number) {
+  /**
+   * Reads the new rows; `upTo`, when known, is where the commit that woke it left the log, and
+   * `rows`, when given, are that commit's rows (this instance's own, as the log holds them): those
+   * that continue exactly where the tailer is are offered without reading them back.
+   */
+  wake(upTo?: number, rows?: readonly Row[]) {
     // rows it has read already (its own instance's commit, heard back): nothing to read
     if (upTo !== undefined && this.cursor !== null && upTo <= this.cursor) return;
-    if (this.reading) {
-      this.wokenUpTo = Math.max(this.wokenUpTo ?? 0, upTo ?? Infinity);
-      return;
-    }
+    if (rows && rows.length > 0) this.keep(rows);
+    this.wokenUpTo = Math.max(this.wokenUpTo ?? 0, upTo ?? Infinity);
+    if (this.reading) return;
     this.reading = true;
     this.running = this.readNewRows().finally(() => {
       this.reading = false;
     });
   }
 
+  /** Keeps a commit's rows for the next turn, while they run on from the ones kept before. */
+  private keep(rows: readonly Row[]) {
+    const last = this.committed.at(-1);
+    if (last && last.sequence + 1 === rows[0].sequence && this.committed.length < PAGE) {
+      this.committed.push(...rows);
+    } else this.committed = [...rows];
+  }
+
+  /** The kept rows that continue from the cursor without a gap (none: the log is read instead). */
+  private takeCommitted(): Row[] {
+    const rows = this.committed;
+    this.committed = [];
+    const start = rows.findIndex((row) => row.sequence > this.cursor!);
+    if (start < 0 || rows[start].sequence !== this.cursor! + 1) return [];
+    let end = start + 1;
+    while (end < rows.length && rows[end].sequence === rows[end - 1].sequence + 1) end++;
+    return rows.slice(start, end);
+  }
+
   private async readNewRows() {
     try {
       do {
+        const target = this.wokenUpTo ?? Infinity;
         this.wokenUpTo = null;
         if (this.cursor === null) this.cursor = await this.source.head(this.organizationId);
+        const committed = this.takeCommitted();
+        if (committed.length > 0) {
+          // the writer that committed them sends its next statements first, then they are offered
+          await nextTurn();
+          await this.offerRows(committed);
+          // a wake-up told of no more than these: nothing to read
+          if (target <= this.cursor) continue;
+        }
         for (;;) {
           const rows = await this.source.read(this.organizationId, this.cursor, null, PAGE, null);
-          for (let start = 0; start < rows.length; start += GATHER_ROWS) {
-            await this.offerRun(rows.slice(start, start + GATHER_ROWS));
-          }
+          await this.offerRows(rows);
           if (rows.length < PAGE) break;
         }
         // a wake-up meanwhile only for rows read since (its own commit, heard back) reads nothing
       } while (this.wokenUpTo !== null && this.wokenUpTo > (this.cursor ?? -1));
     } catch (error) {
       this.onError(error);
+    }
+  }
+
+  /** Offers rows read together a few at a time (each run's writes gathered per socket). */
+  private async offerRows(rows: readonly Row[]) {
+    for (let start = 0; start < rows.length; start += GATHER_ROWS) {
+      await this.offerRun(rows.slice(start, start + GATHER_ROWS));
     }
   }
 
@@ -413,8 +462,10 @@ export class LogStreams<Row extends Sequenced, Filter> {
     wakeups: Wakeups,
     private readonly options: StreamOptions,
   ) {
-    this.unsubscribe = wakeups.subscribe((organizationId, heads) =>
-      this.tailers.get(organizationId)?.wake(source.headIn(heads)),
+    this.unsubscribe = wakeups.subscribe((organizationId, heads, committed) =>
+      this.tailers
+        .get(organizationId)
+        ?.wake(source.headIn(heads), committed && source.rowsIn(committed)),
     );
     this.poll = setInterval(
       () => this.tailers.forEach((tailer) => tailer.wake()),

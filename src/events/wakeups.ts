@@ -4,10 +4,13 @@
 // wake-up only delays delivery: tailers also poll (src/events/streams.ts). A ledger commit's
 // wake-up also says where it left the logs ("<id> <ledger> <keywords>"), so an instance that hears
 // its own commit back, its tailers already past it, reads nothing for it; a bare id (from an
-// older instance, or a write that does not know) is read as before.
+// older instance, or a write that does not know) is read as before. In-process listeners also get
+// the committed rows themselves when the writer has them (CommittedRows); nothing but the payload
+// above crosses to other instances.
 import { EventEmitter } from "node:events";
 import { Redis } from "ioredis";
 import pg from "pg";
+import type { ConsentEvent } from "../generated/prisma/client.ts";
 
 export const WAKEUP_CHANNEL = "optgraph_ledger";
 
@@ -23,6 +26,15 @@ export interface LogHeads {
 }
 
 const UNKNOWN: LogHeads = Object.freeze({});
+
+/**
+ * The rows a commit of this instance appended, as the tables give them back: this instance's
+ * readers may take them without reading them again (other instances read them, as always).
+ */
+export interface CommittedRows {
+  /** the consent ledger's new events, in sequence order, contiguous */
+  ledger?: readonly ConsentEvent[];
+}
 
 /** A wake-up's payload: the organization's id, then the heads it knows ("<id> <ledger> <keywords>"). */
 export function wakeupPayload(organizationId: string, heads: LogHeads = UNKNOWN): string {
@@ -42,9 +54,14 @@ export function readWakeup(payload: string): { organizationId: string; heads: Lo
 }
 
 export interface Wakeups {
-  /** tells every instance (this one included) that the organization's logs grew (to `heads`) */
-  publish(organizationId: string, heads?: LogHeads): void;
-  subscribe(listener: (organizationId: string, heads: LogHeads) => void): () => void;
+  /**
+   * tells every instance (this one included) that the organization's logs grew (to `heads`); this
+   * instance's listeners also get the rows it committed, when given
+   */
+  publish(organizationId: string, heads?: LogHeads, committed?: CommittedRows): void;
+  subscribe(
+    listener: (organizationId: string, heads: LogHeads, committed?: CommittedRows) => void,
+  ): () => void;
   /**
    * Since when (performance.now()) this instance has heard other instances' wake-ups without a
    * break; null while it cannot (its LISTEN or SUBSCRIBE connection is down). A reader that must
@@ -66,8 +83,8 @@ function compose(
   onError: (error: unknown) => void,
 ): Wakeups {
   return {
-    publish(organizationId, heads = UNKNOWN) {
-      local.emit("wake", organizationId, heads);
+    publish(organizationId, heads = UNKNOWN, committed) {
+      local.emit("wake", organizationId, heads, committed);
       try {
         remote?.publish(wakeupPayload(organizationId, heads));
       } catch (error) {

@@ -6,6 +6,7 @@
 // records and new head are written in one statement (src/services/ledger-rows.ts). Each request
 // gets its own outcome; a refused one writes nothing.
 import { newId } from "../db/ids.ts";
+import { jsonbValue } from "../db/jsonb.ts";
 import type { SqlQuery } from "../db/client.ts";
 import {
   decide,
@@ -214,8 +215,12 @@ class Batch {
   }
 
   async apply(): Promise<LedgerOutcome[]> {
-    this.head = await lockHead(this.sql, this.organizationId);
-    await this.read();
+    // The read goes out right behind the lock, not after its answer: the database runs it as soon
+    // as the lock is granted (each statement sees what committed before it), so the lock is held
+    // over one turn of this process's event loop instead of two.
+    const locked = lockHead(this.sql, this.organizationId);
+    const read = this.read();
+    [this.head] = await Promise.all([locked, read]);
     this.sequence = this.head.ledgerSequence;
     this.requests.forEach((request, index) => this.decideOne(request, index));
     await this.makeSubscribers();
@@ -443,16 +448,17 @@ class Batch {
           keywordEventId: keywordEvent?.id ?? decision.review?.keywordEventId ?? null,
         };
         const hash = eventHash(prevHash, facts);
-        const row = {
+        const evidenceText = outcome.evidenceTexts[i];
+        // the event as the table gives it back (evidence as stored: jsonb's key order)
+        const row: ConsentEvent = {
           ...facts,
           id: newId(),
-          evidence: change.evidence as ConsentEvent["evidence"],
+          evidence: jsonbValue(evidenceText) as ConsentEvent["evidence"],
           prevHash,
           hash,
-          evidenceText: outcome.evidenceTexts[i],
         };
         prevHash = hash;
-        this.eventRows.push(row);
+        this.eventRows.push({ ...row, evidenceText });
         this.consentChanged(request, row, change.expiresAt);
         return row;
       });

@@ -16,6 +16,7 @@ import { appendChanges, lockHead, type LedgerOutcome, type LedgerRequest } from 
 import { inTurn, LedgerBusyError } from "./ledger-gate.ts";
 import type { Runtime } from "./runtime.ts";
 import type { LogHeads } from "../events/wakeups.ts";
+import type { ConsentEvent } from "../generated/prisma/client.ts";
 
 export type {
   AppendOptions,
@@ -123,9 +124,16 @@ async function commitBatch(runtime: Runtime, organizationId: string, batch: Wait
     batch.map((w) => w.request.phone),
     outcomes,
   );
-  runtime.wakeups.publish(organizationId, headsOf(outcomes));
+  runtime.wakeups.publish(organizationId, headsOf(outcomes), { ledger: eventsOf(outcomes) });
   countCommitted(outcomes);
   batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
+}
+
+/** A committed batch's ledger events, in sequence order. */
+function eventsOf(outcomes: readonly LedgerOutcome[]): ConsentEvent[] {
+  const events: ConsentEvent[] = [];
+  for (const outcome of outcomes) if (outcome.kind === "WRITTEN") events.push(...outcome.events);
+  return events.sort((a, b) => a.sequence - b.sequence);
 }
 
 /** Where a committed batch left the organization's logs (the last sequence each one got). */

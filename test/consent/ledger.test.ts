@@ -153,6 +153,40 @@ describe("the ledger writer's statements", () => {
   });
 });
 
+describe.runIf(engine === "postgres")("the ledger writer's lock (PostgreSQL)", () => {
+  it("sends the read right behind the lock: it waits for the lock in the database, not in the process", async () => {
+    const org = await newOrganization();
+    const key = org.adminKey;
+    const campaign = await createCampaign(key);
+    const { inject } = await import("vitest");
+    const pg = (await import("pg")).default;
+    // another writer (another instance, say) holds the organization's ledger head
+    const holder = new pg.Client({ connectionString: inject("postgresUrl") });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query(`select 1 from "Organization" where id = $1::uuid for no key update`, [
+        org.rowId,
+      ]);
+      const { result } = await recordQueries(async (queries) => {
+        const writing = optIn(key, { phone: PHONES[0], campaignId: campaign.id });
+        const read = () => queries.some((q) => /json_agg/.test(q));
+        const deadline = Date.now() + 3000;
+        while (!read() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        // sent while the lock was still held elsewhere
+        const readWhileLocked = read();
+        await holder.query("COMMIT");
+        return { readWhileLocked, outcome: await writing };
+      });
+      expect(result.readWhileLocked).toBe(true);
+      expect(result.outcome.changed).toBe(true);
+      expect(await verifyLedger(key)).toMatchObject({ ok: true, eventsChecked: 1 });
+    } finally {
+      await holder.end();
+    }
+  });
+});
+
 describe("append-only in the database", () => {
   it("refuses a plain UPDATE and DELETE of ConsentEvent", async () => {
     const { key } = await history();

@@ -38,6 +38,8 @@ function gatedSource(app: App) {
     tailerHead: null as Promise<void> | null,
     /** the tailer's next read (upTo null) runs once this resolves */
     tailerRead: null as Promise<void> | null,
+    /** the tailer's next read returns once this resolves (what it read is then fixed) */
+    tailerReadReturn: null as Promise<void> | null,
     /** runs before each replay read (upTo not null) while set; it may unset itself */
     beforeReplayRead: null as ((after: number, upTo: number) => Promise<void>) | null,
   };
@@ -60,6 +62,9 @@ function gatedSource(app: App) {
         if (gate) await gate;
         const rows = await real.read(organizationId, after, upTo, limit, filter);
         events.tailerReads++;
+        const returning = gates.tailerReadReturn;
+        gates.tailerReadReturn = null;
+        if (returning) await returning;
         return rows;
       }
       if (gates.beforeReplayRead) await gates.beforeReplayRead(after, upTo);
@@ -69,6 +74,7 @@ function gatedSource(app: App) {
     },
     matches: real.matches,
     headIn: real.headIn,
+    rowsIn: real.rowsIn,
   };
   return {
     source,
@@ -235,6 +241,50 @@ describe("the replay → live hand-over under forced interleavings", () => {
     await until(() => gated.events.tailerReads === reads + 2, "a read for a wake-up of no head");
     expect(sub.errors).toEqual([]);
     expect(sub.sequences).toEqual(range(1, 4));
+  });
+
+  it("E: rows this instance committed are offered as they are when they continue from the tailer; after a gap the log is read", async () => {
+    const { org, write } = await ledgerWith(3);
+    const gated = gatedSource(app);
+    const logs = start(gated);
+    const sub = consume(logs.open(org.rowId, 0, filter));
+    await until(() => sub.sequences.length === 3, "1..3 replayed");
+    await until(() => gated.events.tailerReads > 0, "the tailer to read from the head");
+    await tick();
+    const reads = gated.events.tailerReads;
+    const real = consentEventSource(app.db.prisma);
+    const rowsOf = (from: number, to: number) => real.read(org.rowId, from - 1, to, 100, null);
+    // row 4, as its commit hands it over: offered without a read
+    await write();
+    wakeups.publish(org.rowId, { ledger: 4 }, { ledger: await rowsOf(4, 4) });
+    await until(() => sub.sequences.includes(4), "row 4 live");
+    await tick();
+    await tick();
+    expect(gated.events.tailerReads).toBe(reads);
+    // rows 5 and 6 committed, only 6 handed over (5 came from elsewhere): the log is read
+    await write();
+    await write();
+    wakeups.publish(org.rowId, { ledger: 6 }, { ledger: await rowsOf(6, 6) });
+    await until(() => sub.sequences.includes(6), "rows 5 and 6 live");
+    expect(gated.events.tailerReads).toBe(reads + 1);
+    // rows handed over while the tailer is busy are kept for its next turn, in order
+    const held = deferred();
+    gated.gates.tailerReadReturn = held.promise;
+    await write();
+    wakeups.publish(org.rowId); // a wake-up of no head: a read (of row 7), held
+    await until(() => gated.events.tailerReads === reads + 2, "the read of row 7");
+    await write();
+    await write();
+    const [row8, row9] = await rowsOf(8, 9);
+    wakeups.publish(org.rowId, { ledger: 8 }, { ledger: [row8] });
+    wakeups.publish(org.rowId, { ledger: 9 }, { ledger: [row9] });
+    held.resolve();
+    await until(() => sub.sequences.includes(9), "rows 7 to 9 live");
+    await tick();
+    await tick();
+    expect(gated.events.tailerReads).toBe(reads + 2);
+    expect(sub.errors).toEqual([]);
+    expect(sub.sequences).toEqual(range(1, 9));
   });
 });
 

@@ -71,12 +71,12 @@ let recording: string[] | null = null;
 
 /** The SQL statements the shared app sends while `work` runs (tests in a worker run one at a time). */
 export async function recordQueries<T>(
-  work: () => Promise<T>,
+  work: (queries: readonly string[]) => Promise<T>,
 ): Promise<{ result: T; queries: string[] }> {
   const queries: string[] = [];
   recording = queries;
   try {
-    return { result: await work(), queries };
+    return { result: await work(queries), queries };
   } finally {
     recording = null;
   }
