@@ -299,15 +299,19 @@ export function consentsQuery(
                   (extract(epoch from c."updatedAt") * 1000)::float8 as "updatedAtMs",
                   e."fromStatus"::text as "lastFromStatus", e.method::text as "lastMethod",
                   (extract(epoch from e."occurredAt") * 1000)::float8 as "lastOccurredAtMs"
-           from "Consent" c
-           -- one index probe per consent: a join the planner may hash would scan the whole ledger
+           -- the consents of the known subscribers, then those of the numbers, each an index probe
+           -- the planner sizes from the arrays themselves (one array built by a subquery hid its
+           -- length: on stale statistics that planned a parallel scan per batch, docs/BENCHMARKS.md)
+           from (select * from "Consent" where "subscriberId" = any($2::uuid[])
+                 union all
+                 select c.* from "Subscriber" s join "Consent" c on c."subscriberId" = s.id
+                 where s."organizationId" = $1::uuid and s.phone = any($3::text[])
+                   and s.id <> all($2::uuid[])) c
+           -- one index probe per consent (the limit keeps the lateral a per-row probe: a join the
+           -- planner may hash would scan the whole ledger)
            join lateral (select x."fromStatus", x.method, x."occurredAt" from "ConsentEvent" x
                          where x."organizationId" = c."organizationId"
-                           and x.sequence = c."lastSequence") e on true
-           -- one array of ids (an OR with a subquery would scan every consent)
-           where c."subscriberId" = any(array_cat($2::uuid[],
-                   array(select s.id from "Subscriber" s
-                         where s."organizationId" = $1::uuid and s.phone = any($3::text[]))))`,
+                           and x.sequence = c."lastSequence" limit 1) e on true`,
     values: [organizationId, subscriberIds, phones],
     parse: (rows) => {
       const bySubscriber = new Map<string, ConsentRecord[]>();

@@ -3,6 +3,7 @@
 // database refusing UPDATE and DELETE; and tampering (with the trigger bypassed) caught by
 // verifyLedger, which names the first broken event.
 import { describe, expect, it } from "vitest";
+import { consentsQuery } from "../../src/services/ledger-state.ts";
 import { SEND_CACHE_SQL_TAG } from "../../src/services/send-cache-reads.ts";
 import { engine, recordQueries, testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
@@ -183,6 +184,44 @@ describe.runIf(engine === "postgres")("the ledger writer's lock (PostgreSQL)", (
       expect(await verifyLedger(key)).toMatchObject({ ok: true, eventsChecked: 1 });
     } finally {
       await holder.end();
+    }
+  });
+
+  it("reads a number's consents by index and their last events one probe each, whatever plan the planner prefers", async () => {
+    const org = await newOrganization();
+    const key = org.adminKey;
+    const campaign = await createCampaign(key);
+    await optIn(key, { phone: PHONES[0], campaignId: campaign.id });
+    const { inject } = await import("vitest");
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: inject("postgresUrl") });
+    await client.connect();
+    try {
+      const query = consentsQuery(org.rowId, [], [PHONES[0]]);
+      await client.query("BEGIN");
+      // as stale statistics can make it: joins by hashing preferred to per-row probes
+      await client.query("SET LOCAL enable_nestloop = off");
+      const { rows } = await client.query(`explain (format json) ${query.text}`, query.values);
+      await client.query("ROLLBACK");
+      interface PlanNode {
+        "Node Type": string;
+        "Relation Name"?: string;
+        Plans?: PlanNode[];
+      }
+      const ledgerReads: string[][] = [];
+      const walk = (node: PlanNode, path: string[]) => {
+        const here = [...path, node["Node Type"]];
+        if (node["Relation Name"] === "ConsentEvent") ledgerReads.push(here);
+        for (const child of node.Plans ?? []) walk(child, here);
+      };
+      walk((rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0].Plan, []);
+      // the ledger is read once per consent (a Limit under a nested loop), never scanned to hash
+      expect(ledgerReads.length).toBe(1);
+      expect(ledgerReads[0].slice(-2)[0]).toBe("Limit");
+      expect(ledgerReads[0]).not.toContain("Hash Join");
+      expect(ledgerReads[0]).not.toContain("Merge Join");
+    } finally {
+      await client.end();
     }
   });
 });
