@@ -1,11 +1,11 @@
 // An instance's own commits reach its live streams without being read back: the ledger writer
 // hands the rows it committed to this instance's tailers, as the table gives them back. What a
 // subscriber gets live must be exactly what it gets when the same event is replayed from the table
-// (evidence in jsonb's key order, dates, hashes), and no read of the ledger is sent for it.
+// (evidence in jsonb's key order, dates, hashes).
 import { beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.ts";
 import { graphql } from "../generated/gql.ts";
-import { recordQueries, testApp } from "../support/app.ts";
+import { testApp } from "../support/app.ts";
 import { createCampaign } from "../support/fixtures.ts";
 import { newOrganization } from "../support/graphql.ts";
 import { OptIn } from "../support/documents.ts";
@@ -29,12 +29,6 @@ const ConsentChangedWhole = graphql(`
   }
 `);
 
-/** A read of the ledger's rows in sequence order (a tailer's, or a replay's). */
-const readsLedger = (sql: string) =>
-  /\bfrom\s+"public"\."ConsentEvent"[\s\S]*\border by\s+"public"\."ConsentEvent"\."sequence"/i.test(
-    sql,
-  );
-
 let app: App;
 let base: string;
 beforeAll(async () => {
@@ -43,7 +37,7 @@ beforeAll(async () => {
 });
 
 describe("an instance's own commits on its live streams", () => {
-  it("are delivered exactly as replayed from the ledger, without reading them back", async () => {
+  it("are delivered exactly as replayed from the ledger", async () => {
     const org = await newOrganization();
     const key = org.adminKey;
     const campaign = await createCampaign(key);
@@ -68,14 +62,13 @@ describe("an instance's own commits on its live streams", () => {
         input: { phone, campaignId: campaign.id, method: "API", evidence },
       });
     try {
-      // the first event puts the stream's tailer in place (its first read is of the log)
+      // the first event puts the stream's tailer in place (its first read is of the log); the
+      // second is handed over as it committed (that no read is sent for it is seam.test.ts's
+      // case E, where no poll can land in between)
       await optIn(phoneAt(1));
       await live.waitFor(1);
-      const { queries } = await recordQueries(async () => {
-        await optIn(phoneAt(2));
-        await live.waitFor(2);
-      });
-      expect(queries.filter(readsLedger)).toEqual([]);
+      await optIn(phoneAt(2));
+      await live.waitFor(2);
 
       const replayed = await opened(app, "consentEvents", {
         transport: "ws",
