@@ -159,12 +159,8 @@ describe.runIf(engine === "postgres")("the ledger writer's lock (PostgreSQL)", (
     const org = await newOrganization();
     const key = org.adminKey;
     const campaign = await createCampaign(key);
-    const { inject } = await import("vitest");
-    const pg = (await import("pg")).default;
     // another writer (another instance, say) holds the organization's ledger head
-    const holder = new pg.Client({ connectionString: inject("postgresUrl") });
-    await holder.connect();
-    try {
+    await withConnection(async (holder) => {
       await holder.query("BEGIN");
       await holder.query(`select 1 from "Organization" where id = $1::uuid for no key update`, [
         org.rowId,
@@ -182,9 +178,7 @@ describe.runIf(engine === "postgres")("the ledger writer's lock (PostgreSQL)", (
       expect(result.readWhileLocked).toBe(true);
       expect(result.outcome.changed).toBe(true);
       expect(await verifyLedger(key)).toMatchObject({ ok: true, eventsChecked: 1 });
-    } finally {
-      await holder.end();
-    }
+    });
   });
 
   it("reads a number's consents by index and their last events one probe each, whatever plan the planner prefers", async () => {
@@ -192,37 +186,32 @@ describe.runIf(engine === "postgres")("the ledger writer's lock (PostgreSQL)", (
     const key = org.adminKey;
     const campaign = await createCampaign(key);
     await optIn(key, { phone: PHONES[0], campaignId: campaign.id });
-    const { inject } = await import("vitest");
-    const pg = (await import("pg")).default;
-    const client = new pg.Client({ connectionString: inject("postgresUrl") });
-    await client.connect();
-    try {
-      const query = consentsQuery(org.rowId, [], [PHONES[0]]);
+    const query = consentsQuery(org.rowId, [], [PHONES[0]]);
+    const { rows } = await withConnection(async (client) => {
       await client.query("BEGIN");
       // as stale statistics can make it: joins by hashing preferred to per-row probes
       await client.query("SET LOCAL enable_nestloop = off");
-      const { rows } = await client.query(`explain (format json) ${query.text}`, query.values);
+      const plan = await client.query(`explain (format json) ${query.text}`, query.values);
       await client.query("ROLLBACK");
-      interface PlanNode {
-        "Node Type": string;
-        "Relation Name"?: string;
-        Plans?: PlanNode[];
-      }
-      const ledgerReads: string[][] = [];
-      const walk = (node: PlanNode, path: string[]) => {
-        const here = [...path, node["Node Type"]];
-        if (node["Relation Name"] === "ConsentEvent") ledgerReads.push(here);
-        for (const child of node.Plans ?? []) walk(child, here);
-      };
-      walk((rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0].Plan, []);
-      // the ledger is read once per consent (a Limit under a nested loop), never scanned to hash
-      expect(ledgerReads.length).toBe(1);
-      expect(ledgerReads[0].slice(-2)[0]).toBe("Limit");
-      expect(ledgerReads[0]).not.toContain("Hash Join");
-      expect(ledgerReads[0]).not.toContain("Merge Join");
-    } finally {
-      await client.end();
+      return plan;
+    });
+    interface PlanNode {
+      "Node Type": string;
+      "Relation Name"?: string;
+      Plans?: PlanNode[];
     }
+    const ledgerReads: string[][] = [];
+    const walk = (node: PlanNode, path: string[]) => {
+      const here = [...path, node["Node Type"]];
+      if (node["Relation Name"] === "ConsentEvent") ledgerReads.push(here);
+      for (const child of node.Plans ?? []) walk(child, here);
+    };
+    walk((rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0].Plan, []);
+    // the ledger is read once per consent (a Limit under a nested loop), never scanned to hash
+    expect(ledgerReads.length).toBe(1);
+    expect(ledgerReads[0].slice(-2)[0]).toBe("Limit");
+    expect(ledgerReads[0]).not.toContain("Hash Join");
+    expect(ledgerReads[0]).not.toContain("Merge Join");
   });
 });
 
@@ -243,16 +232,25 @@ describe("append-only in the database", () => {
   });
 });
 
-/**
- * Runs statements as a superuser with triggers off (session_replication_role = replica), in one
- * transaction: how someone with database access would tamper with the ledger.
- */
-async function tamper(statements: [string, unknown[]][]) {
+/** `work` on a connection of its own to the test database (PostgreSQL only), closed after. */
+async function withConnection<T>(work: (client: import("pg").Client) => Promise<T>): Promise<T> {
   const { inject } = await import("vitest");
   const pg = (await import("pg")).default;
   const client = new pg.Client({ connectionString: inject("postgresUrl") });
   await client.connect();
   try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Runs statements as a superuser with triggers off (session_replication_role = replica), in one
+ * transaction: how someone with database access would tamper with the ledger.
+ */
+async function tamper(statements: [string, unknown[]][]) {
+  await withConnection(async (client) => {
     await client.query("BEGIN");
     await client.query("SET LOCAL session_replication_role = replica");
     for (const [sql, params] of statements) {
@@ -260,9 +258,7 @@ async function tamper(statements: [string, unknown[]][]) {
       expect(result.rowCount).toBe(1);
     }
     await client.query("COMMIT");
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 describe.runIf(engine === "postgres")("tampering (PostgreSQL, triggers bypassed)", () => {

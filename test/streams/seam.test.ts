@@ -136,6 +136,21 @@ describe("the replay → live hand-over under forced interleavings", () => {
 
   const filter: ConsentEventFilter = { campaignIds: null };
 
+  /**
+   * A ledger of three rows, a subscription that replayed them and went live, and the number of
+   * reads its tailer made to get there.
+   */
+  async function liveAfterThree() {
+    const { org, write } = await ledgerWith(3);
+    const gated = gatedSource(app);
+    const logs = start(gated);
+    const sub = consume(logs.open(org.rowId, 0, filter));
+    await until(() => sub.sequences.length === 3, "1..3 replayed");
+    await until(() => gated.events.tailerReads > 0, "the tailer to read from the head");
+    await tick();
+    return { org, write, gated, sub, reads: gated.events.tailerReads };
+  }
+
   it("A: a tailer whose first head read lands after the subscription went live skips nothing", async () => {
     const { org, write } = await ledgerWith(10);
     const gated = gatedSource(app);
@@ -212,14 +227,7 @@ describe("the replay → live hand-over under forced interleavings", () => {
   });
 
   it("D: a commit heard twice (its own wake-up, then heard back) is read once; a wake-up of no head is read", async () => {
-    const { org, write } = await ledgerWith(3);
-    const gated = gatedSource(app);
-    const logs = start(gated);
-    const sub = consume(logs.open(org.rowId, 0, filter));
-    await until(() => sub.sequences.length === 3, "1..3 replayed");
-    await until(() => gated.events.tailerReads > 0, "the tailer to read from the head");
-    await tick();
-    const reads = gated.events.tailerReads;
+    const { org, write, gated, sub, reads } = await liveAfterThree();
     // a wake-up that tells of rows the tailer has read: nothing to read
     wakeups.publish(org.rowId, { ledger: 3 });
     await tick();
@@ -244,14 +252,7 @@ describe("the replay → live hand-over under forced interleavings", () => {
   });
 
   it("E: rows this instance committed are offered as they are when they continue from the tailer; after a gap the log is read", async () => {
-    const { org, write } = await ledgerWith(3);
-    const gated = gatedSource(app);
-    const logs = start(gated);
-    const sub = consume(logs.open(org.rowId, 0, filter));
-    await until(() => sub.sequences.length === 3, "1..3 replayed");
-    await until(() => gated.events.tailerReads > 0, "the tailer to read from the head");
-    await tick();
-    const reads = gated.events.tailerReads;
+    const { org, write, gated, sub, reads } = await liveAfterThree();
     const real = consentEventSource(app.db.prisma);
     const rowsOf = (from: number, to: number) => real.read(org.rowId, from - 1, to, 100, null);
     // row 4, as its commit hands it over: offered without a read
